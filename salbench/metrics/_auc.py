@@ -1,0 +1,514 @@
+"""Numba kernels for the AUC family.
+
+Three ways of computing an ROC area live here:
+
+* grid AUCs (auc_borji, sauc of the ``replication`` and ``mit`` protocols): thresholds on a
+  fixed 0.1 grid up to the largest sampled value, negatives sampled per split;
+* their expected value over the sampling (``@expected``), computed in one pass;
+* exact Mann-Whitney areas (``exact`` protocol), weighted negatives, ties count one half;
+
+plus the MIT AUC-Judd sweep over fixated values.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._jit import kernel
+
+GRID_ARANGE = 0  # numpy arange(0, top, step): top excluded, values k*step
+GRID_COLON = 1  # MATLAB 0:step:top: top included when reached, symmetric fill
+
+_EPS = 2.220446049250313e-16
+
+
+@kernel
+def arange_grid(top, step, out):
+    """Thresholds of ``numpy.arange(0, top, step)`` into ``out``; returns their count.
+
+    numpy takes ``ceil((stop - start) / step)`` elements and fills them as
+    ``start + k * (start + step - start)``, i.e. ``k * step`` here.
+    """
+    if not top > 0.0:
+        return 0
+    n = int(math.ceil(top / step))
+    for k in range(n):
+        out[k] = k * step
+    return n
+
+
+@kernel
+def colon_grid(top, step, out):
+    """Thresholds of MATLAB's ``0:step:top`` into ``out``; returns their count.
+
+    Follows MathWorks' description of the colon operator (``colonop``): the count is
+    ``round(top/step)`` corrected by a tolerance of ``2*eps*top``; the first half is
+    ``k*step``, the second half ``last - k*step`` where ``last`` snaps to ``top`` when
+    within tolerance, and an even count puts ``(0 + last)/2`` in the middle.
+    """
+    if top < 0.0:
+        return 0
+    tol = 2.0 * _EPS * abs(top)
+    n = int(math.floor(top / step + 0.5))  # MATLAB round: half away from zero
+    if n * step - top > tol:
+        n -= 1
+    last = n * step
+    if last - top > -tol:
+        last = top
+    half = n // 2
+    for k in range(half + 1):
+        out[k] = k * step
+    for k in range(half + 1):
+        out[n - k] = last - k * step
+    if n % 2 == 0:
+        out[half] = last / 2.0
+    return n + 1
+
+
+@kernel
+def make_grid(kind, top, step, out):
+    if kind == GRID_ARANGE:
+        return arange_grid(top, step, out)
+    return colon_grid(top, step, out)
+
+
+@kernel(inline="always")
+def _cell(thr, n, v):
+    """Number of thresholds ``<= v`` in the ascending ``thr[:n]`` (bisect_right)."""
+    lo = 0
+    hi = n
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if thr[mid] <= v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@kernel
+def _curve_area(thr, n, pos_ge, neg_ge, n_pos, n_neg):
+    """Trapezoid area of the curve (0,0), thresholds descending, (1,1).
+
+    ``pos_ge[k]`` / ``neg_ge[k]`` count positives / negatives ``>= thr[k]``.
+    """
+    area = 0.0
+    x0 = 0.0
+    y0 = 0.0
+    for k in range(n - 1, -1, -1):
+        x1 = neg_ge[k] / n_neg
+        y1 = pos_ge[k] / n_pos
+        area += (x1 - x0) * (y1 + y0) / 2.0
+        x0 = x1
+        y0 = y1
+    area += (1.0 - x0) * (1.0 + y0) / 2.0
+    return area
+
+
+@kernel(inline="always")
+def _grid_cell(thr, n, v, step):
+    """Number of thresholds ``<= v`` in the ascending grid ``thr[:n]`` (values ~ k*step):
+    guess ``floor(v/step) + 1``, then correct against the actual threshold values."""
+    c = int(v * (1.0 / step)) + 1 if v >= 0.0 else 0  # a guess; corrected below
+    if c > n:
+        c = n
+    while c > 0 and thr[c - 1] > v:
+        c -= 1
+    while c < n and thr[c] <= v:
+        c += 1
+    return c
+
+
+@kernel
+def _count_ge(values, count, thr, n, step, out, scratch):
+    """out[k] = #values[:count] >= thr[k] for k < n."""
+    for k in range(n + 1):
+        scratch[k] = 0.0
+    for i in range(count):
+        scratch[_grid_cell(thr, n, values[i], step)] += 1.0
+    acc = 0.0
+    for k in range(n - 1, -1, -1):
+        acc += scratch[k + 1]
+        out[k] = acc
+
+
+@kernel
+def make_grid_cache(step):
+    """Buffers for :func:`grid_auc`: positives' counts are cached per grid, since the grid
+    varies little from split to split (values are normalised to [0, 1])."""
+    n_thr = int(math.ceil(1.0 / step)) + 3
+    cache_thr = np.full((n_thr + 1, n_thr), np.nan)
+    cache_pos_ge = np.zeros((n_thr + 1, n_thr))
+    return cache_thr, cache_pos_ge, np.empty(n_thr), np.empty(n_thr), np.empty(n_thr + 1)
+
+
+@kernel
+def grid_auc(pos, maxpos, neg, n_neg, kind, step, cache):
+    """One split of a grid AUC (auc_borji / sauc of the sampled protocols).
+
+    ``pos``: values at fixated pixels (max ``maxpos``); ``neg[:n_neg]``: the split's
+    sampled negatives.  Thresholds run from ``max(pos ∪ neg)`` down to 0 on the protocol's
+    grid; true and false positive rates are the fractions at or above each threshold; the
+    curve is padded with (0,0) and (1,1) and integrated with the trapezoid rule.
+    """
+    cache_thr, cache_pos_ge, thr, neg_ge, scratch = cache
+    top = maxpos
+    for i in range(n_neg):
+        if neg[i] > top:
+            top = neg[i]
+    n = make_grid(kind, top, step, thr)
+    pos_ge = cache_pos_ge[n]
+    known = cache_thr[n]
+    hit = True
+    for k in range(n):
+        if known[k] != thr[k]:
+            hit = False
+            break
+    if not hit:
+        _count_ge(pos, pos.size, thr, n, step, pos_ge, scratch)
+        known[:n] = thr[:n]
+    _count_ge(neg, n_neg, thr, n, step, neg_ge, scratch)
+    return _curve_area(thr, n, pos_ge, neg_ge, pos.size, n_neg)
+
+
+# ---- expected value of a grid AUC over the sampling ---------------------------------
+
+
+@kernel
+def _grid_key(kind, v, step):
+    """Identify the grid that ``top = v`` produces: (count, snapped endpoint or inf).
+
+    numpy's grid depends on ``top`` only through its count.  MATLAB's also depends on
+    ``top`` itself when the endpoint snaps to it (``top`` within ``2*eps*top`` of a grid
+    point); those grids are told apart by ``v``.
+    """
+    if kind == GRID_ARANGE:
+        if not v > 0.0:
+            return 0, np.inf
+        return int(math.ceil(v / step)), np.inf
+    if v < 0.0:
+        return 0, np.inf
+    tol = 2.0 * _EPS * abs(v)
+    n = int(math.floor(v / step + 0.5))
+    if n * step - v > tol:
+        n -= 1
+    if n * step - v > -tol:
+        return n + 1, v
+    return n + 1, np.inf
+
+
+@kernel
+def _key_less(a_n, a_s, b_n, b_s):
+    return a_n < b_n or (a_n == b_n and a_s < b_s)
+
+
+@kernel
+def expected_grid_auc(pos, pool, kind, step, m, with_replacement):
+    """Expected value of :func:`grid_auc` when the split's ``m`` negatives are drawn from
+    ``pool`` (uniformly with replacement, or as a uniform ``m``-subset without).
+
+    The area is linear in the false-positive rates *for a fixed grid*, but the grid's top
+    is ``max(pos ∪ negatives)`` and so depends on the draw.  Sort the possible grids by
+    the top that makes them; with ``A_j`` the pool values whose grid is at most the
+    ``j``-th one, ``1{grid = j} = 1{all draws in A_j} - 1{all draws in A_(j-1)}``, and
+    given that all draws fall in ``A``, each false-positive rate has expectation
+    ``#{a in A: a >= t} / |A|``.  Hence
+
+        E = Σ_j  P(A_j) area_j(frac A_j) - P(A_(j-1)) area_j(frac A_(j-1)),
+
+    with ``P(A) = (|A|/N)^m`` with replacement, ``C(|A|, m) / C(N, m)`` without.
+    """
+    n_pool = pool.size
+    n_pos = pos.size
+    maxpos = -np.inf
+    for v in pos:
+        if v > maxpos:
+            maxpos = v
+    k0n, k0s = _grid_key(kind, maxpos, step)
+
+    # distinct grids above the positives' own, in ascending order (few: linear scans)
+    key_n = np.empty(n_pool + 1, dtype=np.int64)
+    key_s = np.empty(n_pool + 1, dtype=np.float64)
+    key_n[0] = k0n
+    key_s[0] = k0s
+    n_keys = 1
+    for i in range(n_pool):
+        kn, ks = _grid_key(kind, pool[i], step)
+        if not _key_less(k0n, k0s, kn, ks):
+            continue
+        j = 1
+        while j < n_keys and _key_less(key_n[j], key_s[j], kn, ks):
+            j += 1
+        if j < n_keys and key_n[j] == kn and key_s[j] == ks:
+            continue
+        for q in range(n_keys, j, -1):
+            key_n[q] = key_n[q - 1]
+            key_s[q] = key_s[q - 1]
+        key_n[j] = kn
+        key_s[j] = ks
+        n_keys += 1
+    group = np.zeros(n_pool, dtype=np.int64)
+    for i in range(n_pool):
+        kn, ks = _grid_key(kind, pool[i], step)
+        j = n_keys - 1
+        while j > 0 and _key_less(kn, ks, key_n[j], key_s[j]):
+            j -= 1
+        group[i] = j
+
+    # each grid's thresholds: realise it with its smallest top (any top of the key works)
+    max_n = 0
+    for j in range(n_keys):
+        if key_n[j] > max_n:
+            max_n = key_n[j]
+    grids = np.zeros((n_keys, max_n + 1))
+    grid_len = np.zeros(n_keys, dtype=np.int64)
+    rep_top = np.full(n_keys, np.inf)
+    rep_top[0] = maxpos
+    for i in range(n_pool):
+        g = group[i]
+        if g > 0 and pool[i] < rep_top[g]:
+            rep_top[g] = pool[i]
+    for j in range(n_keys):
+        grid_len[j] = make_grid(kind, rep_top[j], step, grids[j])
+
+    # all thresholds of all grids, sorted: each pool value goes into one cell of them
+    n_all = 0
+    for j in range(n_keys):
+        n_all += grid_len[j]
+    allthr = np.empty(n_all)
+    p = 0
+    for j in range(n_keys):
+        for k in range(grid_len[j]):
+            allthr[p] = grids[j, k]
+            p += 1
+    allthr = np.unique(allthr)
+    n_u = allthr.size
+    # hist[j, c]: pool values of group j in cell c; cumulate over groups below
+    hist = np.zeros((n_keys, n_u + 1))
+    for i in range(n_pool):
+        hist[group[i], _cell(allthr, n_u, pool[i])] += 1.0
+    for j in range(1, n_keys):
+        for c in range(n_u + 1):
+            hist[j, c] += hist[j - 1, c]
+    # ge[j, c] = #A_j values in cells >= c, i.e. >= allthr[c-1]
+    ge = np.zeros((n_keys, n_u + 2))
+    size = np.zeros(n_keys)
+    for j in range(n_keys):
+        acc = 0.0
+        for c in range(n_u, -1, -1):
+            acc += hist[j, c]
+            ge[j, c] = acc
+        size[j] = acc
+
+    prob = np.zeros(n_keys)
+    for j in range(n_keys):
+        a = size[j]
+        if with_replacement:
+            prob[j] = (a / n_pool) ** m
+        else:
+            pr = 1.0
+            for i in range(m):
+                pr *= max(a - i, 0.0) / (n_pool - i)
+            prob[j] = pr
+
+    pos_ge = np.empty(max_n + 1)
+    neg_frac = np.empty(max_n + 1)
+    scratch = np.empty(max_n + 2)
+    total = 0.0
+    for j in range(n_keys):
+        n = grid_len[j]
+        thr = grids[j]
+        _count_ge(pos, n_pos, thr, n, step, pos_ge, scratch)
+        for lower in range(2):
+            a_idx = j - lower
+            if a_idx < 0 or prob[a_idx] == 0.0:
+                continue
+            for k in range(n):
+                c = _cell(allthr, n_u, thr[k])  # thr[k] == allthr[c-1]
+                neg_frac[k] = ge[a_idx, c] / size[a_idx]
+            area = _curve_area(thr, n, pos_ge, neg_frac, n_pos, 1.0)
+            if lower == 0:
+                total += prob[a_idx] * area
+            else:
+                total -= prob[a_idx] * area
+    return total
+
+
+# ---- exact Mann-Whitney areas ---------------------------------------------------------
+
+
+@kernel
+def mw_prepare(pos):
+    """Sort the positives and build a lookup table for fast rank queries.
+
+    Returns ``(u, cnt, table, lo, scale)``: distinct positive values ``u`` (ascending) with
+    multiplicities ``cnt``, and a table over ``64 * len(u)`` equal bins of ``[lo, u[-1]]``:
+    ``table[b] >> 1`` is the number of ``u`` in bins before ``b`` and bit 0 says whether
+    bin ``b`` holds a positive.  Bins are monotone in the value, so for a value in a bin
+    without positives that count is its exact rank; otherwise a short scan finds it.
+    """
+    s = np.sort(pos)
+    u = np.empty(s.size)
+    cnt = np.empty(s.size)
+    m = 0
+    for i in range(s.size):
+        if m > 0 and s[i] == u[m - 1]:
+            cnt[m - 1] += 1.0
+        else:
+            u[m] = s[i]
+            cnt[m] = 1.0
+            m += 1
+    u = u[:m].copy()
+    cnt = cnt[:m].copy()
+    nb = 64 * m + 16  # fine enough that most bins hold no positive
+    lo = u[0]
+    span = u[m - 1] - lo
+    scale = (nb - 1) / span if span > 0 else 0.0
+    before = np.zeros(nb + 1, dtype=np.int32)
+    holds = np.zeros(nb + 1, dtype=np.int32)
+    for i in range(m):
+        b = int((u[i] - lo) * scale)
+        before[b + 1] += 1
+        holds[b] = 1
+    for b in range(1, nb + 1):
+        before[b] += before[b - 1]
+    table = before * 2 + holds
+    return u, cnt, table, lo, scale
+
+
+@kernel
+def _mw_count(u, table, lo, scale, vals, idx, wts, less, equal):
+    """Account negatives ``vals[idx]`` (all of ``vals`` when ``idx`` is empty) with weights
+    ``wts`` (all 1 when empty); returns their total weight.
+
+    ``less[k]`` accumulates negatives strictly between ``u[k-1]`` and ``u[k]``
+    (``less[m]``: above all positives), ``equal[k]`` negatives equal to ``u[k]``.  The
+    loop is written out in one function: a helper taking arrays would cost a refcount
+    round trip per negative.
+    """
+    m = u.size
+    top = u[m - 1]
+    unit = wts.size == 0
+    direct = idx.size == 0
+    total = 0.0
+    for i in range(vals.size if direct else idx.size):
+        x = vals[i] if direct else vals[idx[i]]
+        w = 1.0 if unit else wts[i]
+        total += w
+        if x < lo:
+            less[0] += w
+        elif x > top:
+            less[m] += w
+        else:
+            t = table[int((x - lo) * scale)]
+            k = np.int64(t >> 1)
+            if t & 1:  # the bin holds a positive: find the rank exactly
+                while u[k] < x:
+                    k += 1
+                if u[k] == x:
+                    equal[k] += w
+                    continue
+            less[k] += w
+    return total
+
+
+@kernel
+def mw_area(u, cnt, less, equal, n_pos, w_neg):
+    """AUC = P(pos > neg) + P(pos = neg)/2 from the rank histograms."""
+    below = 0.0
+    total = 0.0
+    for k in range(u.size):
+        below += less[k]
+        total += cnt[k] * (below + 0.5 * equal[k])
+        below += equal[k]
+    return total / (n_pos * w_neg)
+
+
+@kernel
+def mw_auc(pos, neg, neg_w):
+    """Exact AUC of ``pos`` against negatives ``neg`` weighted by ``neg_w`` (empty: 1)."""
+    u, cnt, table, lo, scale = mw_prepare(pos)
+    less = np.zeros(u.size + 1)
+    equal = np.zeros(u.size)
+    w_tot = _mw_count(u, table, lo, scale, neg, np.empty(0, dtype=np.int64), neg_w, less,
+                      equal)
+    if w_tot <= 0.0:
+        return np.nan
+    return mw_area(u, cnt, less, equal, pos.size, w_tot)
+
+
+@kernel
+def mw_map_auc(pos, smap, extra_idx, extra_w):
+    """Exact AUC of ``pos`` against every pixel of ``smap`` (weight 1), plus corrections
+    ``extra_w`` at flat indices ``extra_idx`` (e.g. -1 at fixated pixels for AUC-Judd)."""
+    u, cnt, table, lo, scale = mw_prepare(pos)
+    less = np.zeros(u.size + 1)
+    equal = np.zeros(u.size)
+    flat = smap.ravel()
+    w_tot = _mw_count(u, table, lo, scale, flat, np.empty(0, dtype=np.int64), np.empty(0),
+                      less, equal)
+    if extra_idx.size:
+        w_tot += _mw_count(u, table, lo, scale, flat, extra_idx, extra_w, less, equal)
+    if w_tot <= 0.0:
+        return np.nan
+    return mw_area(u, cnt, less, equal, pos.size, w_tot)
+
+
+@kernel
+def mw_pool_auc(pos, smap, pool_idx, pool_w, own_idx, own_w):
+    """Exact AUC of ``pos`` against pixels ``pool_idx`` of ``smap`` weighted by ``pool_w``,
+    corrected by ``own_w`` at ``own_idx`` (shuffled AUC: all fixations minus the image's)."""
+    u, cnt, table, lo, scale = mw_prepare(pos)
+    less = np.zeros(u.size + 1)
+    equal = np.zeros(u.size)
+    flat = smap.ravel()
+    w_tot = 0.0
+    if pool_idx.size:
+        w_tot += _mw_count(u, table, lo, scale, flat, pool_idx, pool_w, less, equal)
+    if own_idx.size:
+        w_tot += _mw_count(u, table, lo, scale, flat, own_idx, own_w, less, equal)
+    if w_tot <= 0.0:
+        return np.nan
+    return mw_area(u, cnt, less, equal, pos.size, w_tot)
+
+
+# ---- MIT AUC-Judd ---------------------------------------------------------------------
+
+
+@kernel
+def judd_mit(smap, pos):
+    """MIT ``AUC_Judd.m`` sweep: thresholds at the fixated values (descending);
+    ``tp_i = i / n_fix``, ``fp_i = (#pixels >= thr_i - i) / (n_pixels - n_fix)``."""
+    n_fix = pos.size
+    flat = smap.ravel()
+    n_pix = flat.size
+    u, cnt, table, lo, scale = mw_prepare(pos)
+    less = np.zeros(u.size + 1)
+    equal = np.zeros(u.size)
+    _mw_count(u, table, lo, scale, flat, np.empty(0, dtype=np.int64), np.empty(0), less, equal)
+    # above[k] = #pixels >= u[k]
+    above = np.empty(u.size)
+    acc = less[u.size]
+    for k in range(u.size - 1, -1, -1):
+        acc += equal[k]
+        above[k] = acc
+        acc += less[k]
+    area = 0.0
+    x0 = 0.0
+    y0 = 0.0
+    k = u.size - 1  # MATLAB walks the sorted fixated values from the top
+    left = cnt[k]
+    for i in range(1, n_fix + 1):
+        x1 = (above[k] - i) / (n_pix - n_fix)
+        y1 = i / n_fix
+        area += (x1 - x0) * (y1 + y0) / 2.0
+        x0 = x1
+        y0 = y1
+        left -= 1.0
+        if left == 0.0 and k > 0:
+            k -= 1
+            left = cnt[k]
+    area += (1.0 - x0) * (1.0 + y0) / 2.0
+    return area

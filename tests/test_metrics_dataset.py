@@ -1,0 +1,131 @@
+"""score_dataset: the same numbers as the per-image functions, whatever the threading."""
+
+import numba
+import numpy as np
+import pytest
+from conftest import random_fixations
+
+import naive
+from salbench.metrics import (
+    METRICS,
+    PROTOCOLS,
+    _rng,
+    auc_borji,
+    auc_judd,
+    cc,
+    sauc,
+    score_dataset,
+)
+
+SHAPE = (30, 40)
+
+
+@pytest.fixture
+def split(rng):
+    n = 14
+    preds = rng.random((n, 12, 12)).astype(np.float32)
+    fixes = [random_fixations(rng, int(rng.integers(5, 30)), SHAPE) for _ in range(n)]
+    return preds, fixes, [SHAPE] * n
+
+
+def _others(fixes, seed, i, exclude_self):
+    n = len(fixes)
+    sel = _rng.draw_permutation(seed, i, _rng.OTHERS, 0, n - 1 if exclude_self else n, 10)
+    if exclude_self:
+        sel = [s + 1 if s >= i else s for s in sel]
+    return np.concatenate([fixes[s] for s in sel])
+
+
+@pytest.mark.parametrize("protocol", ["replication", "mit"])
+def test_dataset_rows_equal_per_image_calls(split, protocol):
+    preds, fixes, shapes = split
+    metrics = ["cc", "auc_borji", "sauc", "auc_borji@expected", "sauc@expected"]
+    if protocol == "mit":
+        metrics.append("auc_judd")
+    res = score_dataset(preds, fixes, shapes, protocol=protocol, seed=3, metrics=metrics)
+    for i in range(len(preds)):
+        kw = dict(protocol=protocol, shape=SHAPE)
+        other = _others(fixes, 3, i, exclude_self=protocol == "mit")
+        assert res.per_image["cc"][i] == cc(preds[i], fixes[i], **kw)
+        assert res.per_image["auc_borji"][i] == auc_borji(preds[i], fixes[i], seed=3,
+                                                          stream=i, **kw)
+        np.testing.assert_array_equal(
+            res.splits["auc_borji"][i],
+            auc_borji(preds[i], fixes[i], seed=3, stream=i, return_splits=True, **kw))
+        assert res.per_image["sauc"][i] == sauc(preds[i], fixes[i], other, seed=3, stream=i,
+                                                **kw)
+        assert res.per_image["sauc@expected"][i] == sauc(preds[i], fixes[i], other,
+                                                         expected=True, **kw)
+        if protocol == "mit":
+            assert res.per_image["auc_judd"][i] == auc_judd(preds[i], fixes[i], seed=3,
+                                                            stream=i, **kw)
+
+
+def test_exact_sauc_uses_all_other_fixations(split):
+    preds, fixes, shapes = split
+    preds = [p.astype(np.float64) for p in preds]
+    res = score_dataset(preds, fixes, shapes, protocol="exact", metrics=["sauc"])
+    for i in (0, 5):
+        other = np.concatenate([f for j, f in enumerate(fixes) if j != i])
+        assert res.per_image["sauc"][i] == pytest.approx(
+            sauc(preds[i], fixes[i], other, protocol="exact", shape=SHAPE), abs=1e-12)
+        p = naive.matlab_imresize(preds[i], *SHAPE)
+        expect = naive.mann_whitney([p[r, c] for r, c in fixes[i]], [p[r, c] for r, c in other])
+        assert res.per_image["sauc"][i] == pytest.approx(expect, abs=1e-12)
+
+
+def test_mixed_image_sizes(rng):
+    """Images of different sizes are grouped; exact sauc rescales other images' fixations
+    into each image's frame as pysaliency does (floor(x * W / W_other))."""
+    shapes = [(30, 40), (60, 80), (30, 40), (45, 50)]
+    preds = [rng.random(s) for s in shapes]
+    fixes = [random_fixations(rng, 20, s) for s in shapes]
+    res = score_dataset(preds, fixes, shapes, protocol="exact", metrics=["sauc", "cc"])
+    i = 1
+    other = np.concatenate([
+        np.stack([f[:, 0] * shapes[i][0] // s[0], f[:, 1] * shapes[i][1] // s[1]], 1)
+        for j, (f, s) in enumerate(zip(fixes, shapes)) if j != i])
+    assert res.per_image["sauc"][i] == pytest.approx(
+        sauc(preds[i], fixes[i], other, protocol="exact", shape=shapes[i]), abs=1e-12)
+    assert res.per_image["cc"][3] == cc(preds[3], fixes[3], protocol="exact", shape=shapes[3])
+
+
+def test_thread_count_does_not_change_results(split):
+    preds, fixes, shapes = split
+    before = numba.get_num_threads()
+    try:
+        outs = []
+        for nt in (1, numba.config.NUMBA_NUM_THREADS):
+            numba.set_num_threads(nt)
+            outs.append(score_dataset(preds, fixes, shapes, protocol="replication", seed=9))
+    finally:
+        numba.set_num_threads(before)
+    for m in outs[0].metrics:
+        np.testing.assert_array_equal(outs[0].per_image[m], outs[1].per_image[m])
+
+
+def test_seeds_reproduce_and_differ(split):
+    preds, fixes, shapes = split
+    a = score_dataset(preds, fixes, shapes, protocol="replication", seed=1)
+    b = score_dataset(preds, fixes, shapes, protocol="replication", seed=1)
+    c = score_dataset(preds, fixes, shapes, protocol="replication", seed=2)
+    for m in ("auc_borji", "sauc"):
+        np.testing.assert_array_equal(a.per_image[m], b.per_image[m])
+        assert not np.array_equal(a.per_image[m], c.per_image[m])
+    np.testing.assert_array_equal(a.per_image["cc"], c.per_image["cc"])  # no randomness
+
+
+def test_split_means_give_the_spread(split):
+    preds, fixes, shapes = split
+    res = score_dataset(preds, fixes, shapes, protocol="replication", seed=1)
+    per_split = res.split_means("sauc")
+    assert per_split.shape == (100,)
+    assert per_split.mean() == pytest.approx(res.mean["sauc"], abs=1e-12)
+    assert per_split.std() > 0
+
+
+def test_every_protocol_defines_its_default_metrics():
+    for proto in PROTOCOLS.values():
+        assert set(proto.default_metrics) <= set(proto.metrics) <= set(METRICS)
+        assert proto.details, proto.name
+    assert PROTOCOLS["replication"].default_metrics == ("cc", "sauc", "auc_borji")
