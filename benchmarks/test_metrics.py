@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import n_images
 
 from salbench.metrics import score_dataset
+
+from conftest import n_images
 
 SHAPE = (480, 640)
 
@@ -47,7 +48,7 @@ def test_replication_salbench(benchmark, record, salicon_sized):
 def test_replication_numpy_port(benchmark, record, salicon_sized):
     import replication_port as port
 
-    preds, fixes, shapes = salicon_sized
+    preds, fixes, _ = salicon_sized
     maps = []
     for f in fixes:
         m = np.zeros(SHAPE)
@@ -85,7 +86,7 @@ def test_exact_auc_pysaliency(benchmark, record, full_size_maps, metric, monkeyp
         pytest.skip("pysaliency is not installed: pip install 'salbench[reference]' to compare")
     if not hasattr(np, "trapz"):  # pysaliency 0.2.22 calls np.trapz, removed in numpy 2.4
         monkeypatch.setattr(np, "trapz", np.trapezoid, raising=False)
-    maps, fixes, shapes = full_size_maps
+    maps, fixes, _ = full_size_maps
 
     class Maps(pysaliency.SaliencyMapModel):
         def _saliency_map(self, stimulus):  # the image's index is written in its first pixel

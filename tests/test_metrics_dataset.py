@@ -3,9 +3,7 @@
 import numba
 import numpy as np
 import pytest
-from conftest import random_fixations
 
-import naive
 from salbench.metrics import (
     METRICS,
     PROTOCOLS,
@@ -16,6 +14,9 @@ from salbench.metrics import (
     sauc,
     score_dataset,
 )
+
+import naive
+from conftest import random_fixations
 
 SHAPE = (30, 40)
 

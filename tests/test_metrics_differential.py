@@ -2,11 +2,8 @@
 Pillow (the references the protocols name), the replication study's script
 (tests/replication_port.py), and pysaliency when it is installed."""
 
-import naive
 import numpy as np
 import pytest
-import replication_port as port
-from conftest import random_fixations
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
@@ -28,6 +25,10 @@ from salbench.metrics import (
 from salbench.metrics._auc import arange_grid, colon_grid
 from salbench.metrics._blur import blur_map, gaussian_weights
 from salbench.metrics._resize import matlab_bicubic, pillow_bicubic_u8
+
+import naive
+import replication_port as port
+from conftest import random_fixations
 
 # ---- preprocessing -------------------------------------------------------------------
 

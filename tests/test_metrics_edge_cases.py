@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from conftest import random_fixations
 
 from salbench.metrics import (
     auc_borji,
@@ -15,6 +14,8 @@ from salbench.metrics import (
     score_dataset,
     sim,
 )
+
+from conftest import random_fixations
 
 SHAPE = (24, 32)
 PROTOCOL_METRICS = {
@@ -64,6 +65,19 @@ def test_constant_prediction(protocol, metric):
         assert np.isfinite(v) and v > 0
     else:  # the references divide by a zero std / range: NaN
         assert np.isnan(v)
+
+
+@pytest.mark.parametrize("protocol", ["replication", "mit", "exact"])
+def test_constant_prediction_stays_constant_when_resized(protocol):
+    """Bicubic weights do not sum to exactly 1 in floating point; a constant 48x48 map must
+    still give a constant 480x640 map (NaN CC), not rounding noise with a 'correlation'."""
+    fix = np.array([[100, 200], [240, 320], [400, 50]])
+    for value in (1.0, 0.37):
+        pred = np.full((48, 48), value, dtype=np.float32 if protocol == "replication" else float)
+        assert np.isnan(cc(pred, fix, protocol=protocol, shape=(480, 640)))
+        if protocol != "replication":
+            assert np.isnan(nss(pred, fix, protocol=protocol, shape=(480, 640)))
+            assert auc_borji(pred, fix, protocol="exact", shape=(480, 640)) == 0.5
 
 
 @pytest.mark.parametrize("protocol, metric", CASES)

@@ -2,15 +2,16 @@
 
 import itertools
 
-import naive
 import numpy as np
 import pytest
-from conftest import random_fixations
 from hypothesis import given
 from hypothesis import strategies as st
 
 from salbench.metrics import auc_borji, sauc
 from salbench.metrics._auc import GRID_ARANGE, GRID_COLON, expected_grid_auc
+
+import naive
+from conftest import random_fixations
 
 GRIDS = {GRID_ARANGE: "arange", GRID_COLON: "colon"}
 

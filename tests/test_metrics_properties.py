@@ -1,6 +1,5 @@
 """Hypothesis properties on small maps (<= 32x32, bounded floats)."""
 
-import naive
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -10,6 +9,8 @@ from scipy.ndimage import gaussian_filter
 
 from salbench.metrics import auc_borji, auc_judd, cc, ig, kld, nss, sauc, sim
 from salbench.metrics.protocols import MIT
+
+import naive
 
 finite = st.floats(0.0, 1.0, allow_nan=False, width=64)
 

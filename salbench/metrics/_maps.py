@@ -173,6 +173,9 @@ def cc_fixations(p, ur, uc, tr, tc):
     """
     h, w = p.shape
     n = h * w
+    lo, hi = minmax(p)
+    if not hi > lo:  # constant: tested exactly (a rounded variance is not exactly 0)
+        return np.nan
     mean_p = _sum64(p) / n
     var_p = _sum_sq_dev(p, mean_p)
     s1, s2 = _gt_moments(ur, uc, tr, tc)
@@ -216,10 +219,11 @@ def nss(p, ulin, ddof):
     """Mean of the z-scored map at the fixated pixels; NaN for a constant map."""
     flat = p.ravel()
     n = flat.size
+    lo, hi = minmax(flat)
+    if not hi > lo:  # constant: tested exactly (a rounded variance is not exactly 0)
+        return np.nan
     mean = _sum64(flat) / n
     ss = _sum_sq_dev(flat, mean)
-    if not ss > 0.0:
-        return np.nan
     std = math.sqrt(ss / (n - ddof))
     acc = 0.0
     for idx in ulin:

@@ -1,0 +1,1 @@
+"""Saliency models: the shallow networks (torch, imported on use) and numpy baselines."""

@@ -1,0 +1,175 @@
+"""The SALICON converter on small fixtures written here in the official layouts."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy.io import savemat
+
+from salbench.cli import main
+from salbench.data import load_split
+from salbench.data.salicon import detect_edition, prepare
+
+H, W = 480, 640
+
+
+def _jpeg(path, rng):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    small = rng.integers(0, 256, (12, 16, 3)).astype(np.uint8)
+    Image.fromarray(small).resize((W, H), Image.BILINEAR).save(path, quality=95)
+
+
+def _gaze(observers):
+    """A MATLAB struct array 1 x n with fields location, timestamp, fixations."""
+    g = np.empty((1, len(observers)), dtype=[("location", "O"), ("timestamp", "O"),
+                                             ("fixations", "O")])
+    for k, (fix_xy, mouse_xy) in enumerate(observers):
+        g[0, k] = (np.asarray(mouse_xy, float), np.arange(len(mouse_xy), dtype=float)[:, None],
+                   np.asarray(fix_xy, float))
+    return g
+
+
+def make_2017(root, rng, n_train=3, n_val=2):
+    """Returns {split: {stem: [(row, col) 0-based expected after clipping, ...]}}."""
+    expected = {}
+    for split, n in (("train", n_train), ("val", n_val)):
+        expected[split] = {}
+        for i in range(n):
+            stem = f"COCO_{split}2014_{i:012d}"
+            _jpeg(root / "images" / split / f"{stem}.jpg", rng)
+            observers, exp = [], []
+            for _obs in range(3):
+                k = int(rng.integers(2, 6))
+                x = rng.integers(1, W + 1, k)  # 1-based
+                y = rng.integers(1, H + 1, k)
+                observers.append((np.stack([x, y], 1), np.stack([x + 0.4, y], 1)))
+                exp += list(zip((y - 1).tolist(), (x - 1).tolist(), strict=True))
+            # an observer whose points fall outside the image: clipped to the border
+            observers.append((np.array([[0, 10], [W + 5, H + 9]]), np.array([[5, 5]])))
+            exp += [(9, 0), (H - 1, W - 1)]
+            (root / "fixations" / split).mkdir(parents=True, exist_ok=True)
+            savemat(str(root / "fixations" / split / f"{stem}.mat"),
+                    {"image": stem, "resolution": np.array([H, W]), "gaze": _gaze(observers)})
+            m = (rng.random((H // 8, W // 8)) * 255).astype(np.uint8)
+            (root / "maps" / split).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(m).resize((W, H)).save(root / "maps" / split / f"{stem}.png")
+            expected[split][f"{stem}.jpg"] = exp
+    return expected
+
+
+def _as_set(rc):
+    return sorted(map(tuple, np.asarray(rc).tolist()))
+
+
+def test_2017_round_trip(tmp_path, rng):
+    src = tmp_path / "salicon"
+    expected = make_2017(src, rng)
+    assert detect_edition(src) == 2017
+    report = prepare(src, tmp_path / "out")
+    assert report.images == {"train": 3, "val": 2}
+    assert report.items == {"train": 6, "val": 2}  # train: each image and its mirror
+    assert report.clipped == {"train": 6, "val": 4}  # 2 per image (W+5 -> x, y both out)
+    assert report.unreadable == []
+    val = load_split(tmp_path / "out" / "val.npz")
+    train = load_split(tmp_path / "out" / "train.npz")
+    for s in (val, train):
+        assert s.inputs.shape[1:] == (3, 96, 96) and s.inputs.dtype == np.uint8
+        assert s.targets.shape[1:] == (48, 48) and s.targets.dtype == np.float32
+        assert 0 <= s.targets.min() and s.targets.max() <= 1
+        assert (s.sizes == [H, W]).all()
+    for i, name in enumerate(val.file_names):
+        assert _as_set(val.fixations(i)) == sorted(expected["val"][name])
+    n = 3
+    for i in range(n):  # mirrored copies are exact mirrors
+        assert train.file_names[n + i] == train.file_names[i] and train.mirrored[n + i]
+        np.testing.assert_array_equal(train.inputs[n + i], train.inputs[i][..., ::-1])
+        np.testing.assert_array_equal(train.targets[n + i], train.targets[i][..., ::-1])
+        f, g = train.fixations(i), train.fixations(n + i)
+        np.testing.assert_array_equal(g[:, 0], f[:, 0])
+        np.testing.assert_array_equal(g[:, 1], W - 1 - f[:, 1])
+    # the 96x96 input is the image resized; the target the map resized, in [0, 1]
+    img = np.asarray(Image.open(src / "images" / "val" / val.file_names[0]).convert("RGB"))
+    expect_in = np.asarray(Image.fromarray(img).resize((96, 96), Image.BICUBIC))
+    np.testing.assert_array_equal(val.inputs[0].transpose(1, 2, 0), expect_in)
+    # originals are read on demand, mirrored ones flipped
+    from salbench.data.salicon import image_loader
+
+    train.image_loader = image_loader(train)
+    np.testing.assert_array_equal(train.image(n), train.image(0)[:, ::-1])
+
+
+def test_2017_mouse_samples(tmp_path, rng):
+    src = tmp_path / "salicon"
+    make_2017(src, rng, n_train=1, n_val=1)
+    prepare(src, tmp_path / "out", fixations="mouse")
+    val = load_split(tmp_path / "out" / "val.npz")
+    assert val.meta["fixations"] == "mouse"
+    # mouse samples were x + 0.4: rounding keeps the same pixels as the fixations here
+    assert len(val.fixations(0)) > 0
+
+
+def test_unreadable_files_are_skipped_and_listed(tmp_path, rng):
+    src = tmp_path / "salicon"
+    make_2017(src, rng)
+    (src / "images" / "val" / "COCO_val2014_000000000001.jpg").write_bytes(b"\xff\xd8\xff")
+    (src / "fixations" / "train" / "COCO_train2014_000000000002.mat").write_bytes(b"junk")
+    report = prepare(src, tmp_path / "out")
+    bad = " ".join(p for p, _ in report.unreadable)
+    assert "COCO_val2014_000000000001.jpg" in bad and "COCO_train2014_000000000002.mat" in bad
+    assert report.images == {"train": 2, "val": 1}
+
+
+def make_2015(root, rng):
+    images, anns, expected = [], [], {}
+    for i in range(3):
+        name = f"COCO_val2014_{i:012d}.jpg"
+        _jpeg(root / "images" / name, rng)
+        images.append({"id": 100 + i, "file_name": name, "width": W, "height": H})
+        exp = []
+        for worker in range(2):
+            rows = rng.integers(1, H + 1, 4)
+            cols = rng.integers(1, W + 1, 4)
+            anns.append({"id": len(anns), "image_id": 100 + i, "worker_id": worker,
+                         "fixations": np.stack([rows, cols], 1).tolist()})
+            exp += list(zip((rows - 1).tolist(), (cols - 1).tolist(), strict=True))
+        expected[name] = exp
+    (root / "fixations_val2014.json").write_text(json.dumps({"images": images,
+                                                              "annotations": anns}))
+    (root / "fixations_train2014.json").write_text(json.dumps({"images": images[:1],
+                                                                "annotations": anns[:2]}))
+    return expected
+
+
+def test_2015_json_round_trip(tmp_path, rng):
+    src = tmp_path / "salicon2015"
+    expected = make_2015(src, rng)
+    assert detect_edition(src) == 2015
+    report = prepare(src, tmp_path / "out", edition="2015")
+    assert report.images == {"train": 1, "val": 3}
+    assert report.maps_from_fixations == {"train": 1, "val": 3}  # 2015 has no maps
+    val = load_split(tmp_path / "out" / "val.npz")
+    for i, name in enumerate(val.file_names):
+        assert _as_set(val.fixations(i)) == sorted(expected[name])
+        assert val.targets[i].max() == pytest.approx(1.0)
+
+
+def test_unknown_layout(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="neither a SALICON 2017 layout"):
+        prepare(tmp_path / "empty", tmp_path / "out")
+    with pytest.raises(FileNotFoundError):
+        prepare(tmp_path / "nope", tmp_path / "out")
+
+
+def test_cli_prepare_and_info(tmp_path, rng, capsys, monkeypatch):
+    src = tmp_path / "salicon"
+    make_2017(src, rng, n_train=2, n_val=2)
+    (src / "images" / "val" / "COCO_val2014_000000000001.jpg").write_bytes(b"broken")
+    assert main(["data", "prepare", "--from", str(src), "--out", str(tmp_path / "p")]) == 0
+    out = capsys.readouterr()
+    assert "SALICON 2017" in out.out and "unreadable file(s) skipped" in out.err
+    assert "COCO_val2014_000000000001.jpg" in out.out
+    monkeypatch.setenv("SALBENCH_DATA", str(tmp_path / "p"))
+    assert main(["data", "info", "--split", "val"]) == 0
+    assert "salicon / val" in capsys.readouterr().out
