@@ -2,7 +2,7 @@
 
 Each comparison is a pytest-benchmark group with two members, ``salbench`` and a
 baseline; the ratio of their median times is printed at the end of the run and written
-to ``benchmarks/results/<name>-<host>.json`` with the machine's description.  Nothing
+to ``benchmarks/results/<host>.json`` (merged across runs) with the machine's description.  Nothing
 here asserts a wall time.
 
 ``SALBENCH_BENCH_IMAGES`` shrinks the data (the default, 500, is SALICON's val split);
@@ -83,6 +83,8 @@ def pytest_terminal_summary(terminalreporter):
     if out:
         RESULTS_DIR.mkdir(exist_ok=True)
         host = platform.node() or "host"
-        path = RESULTS_DIR / f"metrics-{host}.json"
-        path.write_text(json.dumps({"machine": machine(), "results": out}, indent=2) + "\n")
+        path = RESULTS_DIR / f"{host}.json"
+        previous = json.loads(path.read_text()).get("results", {}) if path.exists() else {}
+        merged = {**previous, **out}  # one file per machine, updated group by group
+        path.write_text(json.dumps({"machine": machine(), "results": merged}, indent=2) + "\n")
         tr.write_line(f"written: {path}")

@@ -126,7 +126,36 @@ def make_scene(seed: int, split: str, index: int) -> Scene:
             obj.weight = _KIND_WEIGHT[kind]
         obj.weight *= (r / 60.0) ** 0.5
         scene.objects.append(obj)
+    _apply_occlusion(scene)
     return scene
+
+
+def _apply_occlusion(scene: Scene, step: float = 4.0) -> None:
+    """Scale each object's saliency by the fraction of it that stays visible: objects drawn
+    later cover earlier ones, and what nobody can see attracts no fixations."""
+    yy = (np.arange(0, H, step) + step / 2)[:, None]
+    xx = (np.arange(0, W, step) + step / 2)[None, :]
+    owner = np.full((len(yy), xx.shape[1]), -1)
+    masks = []
+    for k, o in enumerate(scene.objects):
+        m = _footprint(o, yy - o.cy, xx - o.cx) <= 0
+        owner[m] = k
+        masks.append(m)
+    for k, (o, m) in enumerate(zip(scene.objects, masks, strict=True)):
+        area = m.sum()
+        o.weight *= float((owner == k).sum() / area) if area else 0.0
+
+
+def _footprint(o: Obj, dy, dx):
+    """Signed distance to the object's outline (negative inside)."""
+    if o.kind == "face":
+        ry, rx = o.r * 1.15, o.r * 0.85
+        return (np.sqrt((dy / ry) ** 2 + (dx / rx) ** 2) - 1) * min(ry, rx)
+    if o.kind == "text":
+        return np.maximum(np.abs(dy) - o.r * 0.75, np.abs(dx) - o.r * 1.25)
+    if o.kind == "clutter":
+        return np.maximum(np.abs(dy), np.abs(dx)) - o.r
+    return _shape_dist(o.shape, dy, dx, o.r)
 
 
 def _hue_rgb(h: float) -> np.ndarray:

@@ -41,7 +41,8 @@ def non_negative(smap: np.ndarray, name: str = "image") -> None:
     """kld treats the map as a distribution: negative values are an error, not clipped."""
     lo = smap.min()
     if lo < 0:
-        raise ValueError(f"{name}: kld needs a non-negative saliency map (min {lo:g})")
+        raise ValueError(f"{name}: kld needs a non-negative saliency map (min {lo:g}); clip "
+                         "the predictions at 0 or leave kld out (--metrics)")
 
 
 def image_shape(shape, name: str = "image") -> tuple[int, int]:

@@ -1,0 +1,137 @@
+"""Training throughput: salbench's trainer against a plain PyTorch loop, same run.
+
+The baseline is the loop most re-implementations use: float32 inputs in a TensorDataset,
+a shuffling DataLoader, a standard (per-parameter) SGD step, the loss read with
+``.item()`` every step.  salbench's trainer keeps the data on the device, shuffles and
+mirrors by index, syncs once per epoch, uses fused SGD and (on CUDA) bf16 autocast and
+torch.compile.  Both run the same model, recipe, batch and number of images.
+
+On CUDA, ``test_full_schedule`` runs the full 1,000-epoch schedule on 20,000 items (the
+study's setting) and records wall time, images/s and peak memory; results go to
+``benchmarks/results``.  ``SALBENCH_BENCH_TRAIN_ITEMS`` / ``_EPOCHS`` size the comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from salbench.data.split import Split
+from salbench.nets.shallow_pan import VARIANTS, build
+from salbench.train import TrainConfig, train
+
+from conftest import RESULTS_DIR, machine
+
+CUDA = torch.cuda.is_available()
+ITEMS = int(os.environ.get("SALBENCH_BENCH_TRAIN_ITEMS", 20_000 if CUDA else 512))
+EPOCHS = int(os.environ.get("SALBENCH_BENCH_TRAIN_EPOCHS", 5 if CUDA else 2))
+MODEL = os.environ.get("SALBENCH_BENCH_MODEL", "shallow-pan")
+
+
+def _split(n: int, seed: int = 0) -> Split:
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    x = rng.integers(0, 256, (half, 3, 96, 96)).astype(np.uint8)
+    y = rng.random((half, 48, 48)).astype(np.float32)
+    return Split(dataset="bench", name="train", inputs=np.concatenate([x, x[..., ::-1]]),
+                 targets=np.concatenate([y, y[..., ::-1]]),
+                 sizes=np.tile(np.array([480, 640], np.int32), (2 * half, 1)),
+                 file_names=np.array([f"b{i}" for i in range(2 * half)]),
+                 fix_offsets=np.zeros(2 * half + 1, np.int64),
+                 fix_rc=np.zeros((0, 2), np.int32), fix_subject=np.zeros(0, np.int32),
+                 mirrored=np.r_[np.zeros(half, bool), np.ones(half, bool)])
+
+
+def _peak_memory() -> dict:
+    if CUDA:
+        return {"peak_gpu_memory_gib": torch.cuda.max_memory_allocated() / 2**30}
+    return {"peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
+
+
+def naive_loop(split: Split, epochs: int, seed: int = 0) -> float:
+    """What a straightforward re-implementation does; returns images/s."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    device = torch.device("cuda" if CUDA else "cpu")
+    torch.manual_seed(seed)
+    model = build(VARIANTS[MODEL]).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=0.03, momentum=0.9, nesterov=True,
+                          weight_decay=5e-4, foreach=False)
+    ds = TensorDataset(torch.from_numpy(split.inputs_float()), torch.from_numpy(split.targets))
+    loader = DataLoader(ds, batch_size=128, shuffle=True)
+    log = []
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            loss = torch.nn.functional.mse_loss(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            log.append(loss.item())  # a host sync every step
+    if CUDA:
+        torch.cuda.synchronize()
+    return len(split) * epochs / (time.perf_counter() - t0)
+
+
+def _salbench(split: Split, epochs: int, out) -> float:
+    torch.manual_seed(0)
+    model = build(VARIANTS[MODEL])
+    cfg = TrainConfig(epochs=epochs, checkpoint_every=10**9, val_every=10**9, seed=0)
+    res = train(model, MODEL, split, None, cfg, out, resume=False, progress=False)
+    return res.images_per_second
+
+
+@pytest.fixture(scope="module")
+def bench_split():
+    return _split(ITEMS)
+
+
+def test_trainer_salbench(benchmark, record, bench_split, tmp_path):
+    _salbench(_split(256), 1, tmp_path / "warm")  # compile / warm caches outside the timing
+    if CUDA:
+        torch.cuda.reset_peak_memory_stats()
+    ips = benchmark.pedantic(_salbench, args=(bench_split, EPOCHS, tmp_path / "run"),
+                             rounds=1, iterations=1)
+    record(benchmark, f"train {MODEL}: {ITEMS} items x {EPOCHS} epochs", "salbench",
+           images_per_second=ips, **_peak_memory(), device=machine().get("device", "cpu"))
+
+
+def test_trainer_naive_loop(benchmark, record, bench_split):
+    naive_loop(_split(256), 1)  # warm up
+    if CUDA:
+        torch.cuda.reset_peak_memory_stats()
+    ips = benchmark.pedantic(naive_loop, args=(bench_split, EPOCHS), rounds=1, iterations=1)
+    record(benchmark, f"train {MODEL}: {ITEMS} items x {EPOCHS} epochs",
+           "plain PyTorch loop", naive_images_per_second=ips, **_peak_memory())
+
+
+@pytest.mark.skipif(not CUDA, reason="the full schedule is a GPU benchmark (no CUDA here)")
+def test_full_schedule(tmp_path):
+    """The design's target: 1,000 epochs on 20,000 items in <= 5 minutes on one H100."""
+    split = _split(20_000)
+    _salbench(_split(256), 1, tmp_path / "warm")
+    torch.cuda.reset_peak_memory_stats()
+    t0 = time.perf_counter()
+    torch.manual_seed(0)
+    model = build(VARIANTS[MODEL])
+    cfg = TrainConfig(epochs=int(os.environ.get("SALBENCH_BENCH_FULL_EPOCHS", 1000)),
+                      checkpoint_every=50, val_every=10**9, seed=0)
+    res = train(model, MODEL, split, None, cfg, tmp_path / "full", resume=False,
+                progress=False)
+    wall = time.perf_counter() - t0
+    out = {"machine": machine(), "model": MODEL, "items": 20_000, "epochs": cfg.epochs,
+           "wall_seconds": wall, "train_seconds": res.seconds,
+           "images_per_second": res.images_per_second, **_peak_memory()}
+    RESULTS_DIR.mkdir(exist_ok=True)
+    name = torch.cuda.get_device_name(0).replace(" ", "_")
+    (RESULTS_DIR / f"train-full-{name}-{platform.node()}.json").write_text(
+        json.dumps(out, indent=2) + "\n")
+    print(json.dumps(out, indent=2))

@@ -1,0 +1,114 @@
+"""The shallow convolutional network of Pan et al. (CVPR 2016), in its variants.
+
+``shallow-pan`` is the replication study's network: padded convolutions (5x5/2, 3x3/1,
+3x3/1), max-pools 2x2/2, 3x3/2, 3x3/2 -> 128x11x11 = 15,488 -> fc 4,608 -> maxout over
+adjacent pairs -> 2,304 -> fc 2,304 = a 48x48 map.  ``shallow-pan-paper`` is the network
+as published: unpadded convolutions and ceil-rounded pools -> 128x10x10 = 12,800, 64,392,512
+parameters.  ``shallow-pan-small`` has the same structure at a quarter of the width with
+He-initialised convolutions (its card trains it with Adam): a CPU-sized model that learns
+the synthetic set in a minute or two, where the study's recipe needs its full GPU schedule.
+``shallow-pan-tiny`` has the same structure with few units, for tests.
+Weights start N(0, 0.01), biases 0.1 (``init="he"``: Kaiming-normal convolutions, bias 0).
+
+Variants are plain :class:`ShallowConfig` values; :func:`param_count` counts parameters
+without torch (``salbench models`` stays torch-free).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ShallowConfig:
+    channels: tuple[int, int, int] = (32, 64, 128)
+    kernels: tuple[int, int, int] = (5, 3, 3)
+    padding: tuple[int, int, int] = (2, 1, 1)
+    pools: tuple[tuple[int, int], ...] = ((2, 2), (3, 2), (3, 2))  # (kernel, stride)
+    ceil_pools: bool = False
+    hidden: int = 2304  # maxout output; fc1 has twice as many units
+    output: int = 48
+    input: int = 96
+    init_std: float = 0.01
+    init_bias: float = 0.1
+    init: str = "normal"  # "normal": N(0, init_std) everywhere; "he": Kaiming convolutions
+
+    def feature_side(self) -> int:
+        side = self.input
+        for k, p, (pk, ps) in zip(self.kernels, self.padding, self.pools, strict=True):
+            side = side + 2 * p - k + 1
+            rnd = math.ceil if self.ceil_pools else math.floor
+            out = rnd((side - pk) / ps) + 1
+            if self.ceil_pools and (out - 1) * ps >= side:  # PyTorch drops a window that
+                out -= 1                                  # would start past the input
+            side = out
+        return side
+
+    def flat_features(self) -> int:
+        return self.channels[2] * self.feature_side() ** 2
+
+
+VARIANTS: dict[str, ShallowConfig] = {
+    "shallow-pan": ShallowConfig(),
+    "shallow-pan-l1": ShallowConfig(),  # same network, trained with L1 loss
+    "shallow-pan-paper": ShallowConfig(padding=(0, 0, 0), ceil_pools=True),
+    "shallow-pan-small": ShallowConfig(channels=(8, 16, 16), hidden=256, init="he"),
+    "shallow-pan-tiny": ShallowConfig(channels=(4, 8, 8), hidden=64),
+}
+
+
+def param_count(cfg: ShallowConfig) -> int:
+    c_in = 3
+    total = 0
+    for c, k in zip(cfg.channels, cfg.kernels, strict=True):
+        total += c_in * c * k * k + c
+        c_in = c
+    f = cfg.flat_features()
+    total += f * 2 * cfg.hidden + 2 * cfg.hidden
+    out = cfg.output * cfg.output
+    total += cfg.hidden * out + out
+    return total
+
+
+def build(cfg: ShallowConfig):
+    """The torch module for ``cfg`` (imports torch)."""
+    import torch
+    from torch import nn
+
+    class Maxout(nn.Module):
+        """Max over adjacent pairs of units: (x0, x1), (x2, x3), ..."""
+
+        def forward(self, x):
+            return x.view(x.shape[0], -1, 2).amax(dim=2)
+
+    class ShallowPan(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            layers = []
+            c_in = 3
+            for c, k, p, (pk, ps) in zip(cfg.channels, cfg.kernels, cfg.padding, cfg.pools,
+                                         strict=True):
+                layers += [nn.Conv2d(c_in, c, k, padding=p), nn.ReLU(inplace=True),
+                           nn.MaxPool2d(pk, ps, ceil_mode=cfg.ceil_pools)]
+                c_in = c
+            self.features = nn.Sequential(*layers)
+            self.fc1 = nn.Linear(cfg.flat_features(), 2 * cfg.hidden)
+            self.maxout = Maxout()
+            self.fc2 = nn.Linear(cfg.hidden, cfg.output * cfg.output)
+            self.config = cfg
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d) and cfg.init == "he":
+                    nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                    nn.init.zeros_(m.bias)
+                elif isinstance(m, nn.Conv2d | nn.Linear):
+                    nn.init.normal_(m.weight, 0.0, cfg.init_std)
+                    nn.init.constant_(m.bias, cfg.init_bias)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            """(N, 3, 96, 96) in [0, 1] -> (N, 48, 48)."""
+            z = self.features(x).flatten(1)
+            z = self.fc2(self.maxout(self.fc1(z)))
+            return z.view(-1, cfg.output, cfg.output)
+
+    return ShallowPan()
