@@ -149,7 +149,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         leaderboard_dir=None if args.no_record else args.leaderboards, plots=not args.no_plots)
     out = run(opts)
     t = out.get("training")
-    if t:
+    if t and t["epochs_run"]:
         note(f"trained {t['epochs_run']} epoch(s) in {t['seconds']:.1f} s "
              f"({t['images_per_second']:.0f} images/s on {t['device']}); "
              f"final train loss {t['final_train_loss']:.5f}"

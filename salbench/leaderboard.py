@@ -40,10 +40,10 @@ def table(results: list[dict], protocol: str, sort: str | None = None) -> pd.Dat
         row = {"model": r["model"], "kind": card.get("kind", ""),
                "params": card.get("params"), "n_images": r["dataset"].get("n_images"),
                "seed": r.get("seed"),
-               "epochs": (r.get("training") or {}).get("epochs_run"),
+               "epochs": (r.get("checkpoint") or {}).get("epoch"),
                "fingerprint": r["dataset"].get("fingerprint"),
                "checkpoint_sha256": ((r.get("checkpoint") or {}).get("sha256") or "")[:16],
-               "salbench": r.get("salbench_version"), "commit": (r.get("git_commit") or "")[:10],
+               "salbench": r.get("salbench_version"), "commit": _short(r.get("git_commit")),
                "created": r.get("created")}
         for m in metrics:
             e = r["metrics"].get(m)
@@ -56,6 +56,8 @@ def table(results: list[dict], protocol: str, sort: str | None = None) -> pd.Dat
     df = pd.DataFrame(rows)
     if df.empty:
         return df
+    for col in ("params", "epochs", "n_images", "seed"):
+        df[col] = df[col].astype("Int64")
     key = sort or PRIMARY.get(protocol, metrics[0] if metrics else "model")
     if key not in df.columns:
         key = metrics[0]
@@ -65,6 +67,12 @@ def table(results: list[dict], protocol: str, sort: str | None = None) -> pd.Dat
     df.attrs["metrics"] = metrics
     df.attrs["sorted_by"] = key
     return df.reset_index(drop=True)
+
+
+def _short(commit: str | None) -> str:
+    if not commit:
+        return ""
+    return commit[:10] + ("-dirty" if commit.endswith("-dirty") else "")
 
 
 def _cell(row, m: str) -> str:
@@ -78,14 +86,16 @@ def _cell(row, m: str) -> str:
     return f"{v:.3f}{ci}" + (f" [{nan} NaN]" if nan else "")
 
 
-def literature(dataset: str, protocol: str) -> list[dict]:
-    """Reported scores from the model cards (all datasets and protocols, labelled)."""
+def literature() -> list[dict]:
+    """Reported scores from the model cards, each labelled with its dataset and protocol
+    (shown on every board as context, in their own table)."""
     from .registry import cards
 
     rows = []
     for card in cards().values():
         for rep in card.reported:
-            rows.append({"model": card.name, "label": rep.label, "dataset": rep.dataset,
+            rows.append({"model": rep.model or card.name, "label": rep.label,
+                         "dataset": rep.dataset,
                          "protocol": rep.protocol, "source": rep.source, "note": rep.note,
                          **rep.scores})
     return rows
@@ -105,12 +115,8 @@ def markdown(df: pd.DataFrame, dataset: str, protocol: str) -> str:
                              if m in METRICS else m for m in metrics] + ["params", "epochs"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for _, row in df.iterrows():
-        params = row.get("params")
-        params = "" if params is None or (isinstance(params, float) and math.isnan(params)) \
-            else f"{int(params):,}"
-        epochs = row.get("epochs")
-        epochs = "" if epochs is None or (isinstance(epochs, float) and math.isnan(epochs)) \
-            else str(int(epochs))
+        params = "" if pd.isna(row.get("params")) else f"{int(row['params']):,}"
+        epochs = "" if pd.isna(row.get("epochs")) else str(int(row["epochs"]))
         cells = [str(row["rank"]), f"`{row['model']}`"] + [_cell(row, m) for m in metrics] + \
             [params, epochs]
         lines.append("| " + " | ".join(cells) + " |")
@@ -122,7 +128,7 @@ def markdown(df: pd.DataFrame, dataset: str, protocol: str) -> str:
               f"{BOOTSTRAP_RESAMPLES} resamples). Images: {', '.join(map(str, n))}; "
               f"scoring seed(s): {', '.join(map(str, seeds))}. — marks a metric that is "
               "undefined for the model (e.g. CC of a constant map).", ""]
-    lit = literature(dataset, protocol)
+    lit = literature()
     if lit:
         lines += ["## Reported in the literature (not measured here; never ranked above)", "",
                   "These numbers come from the papers named; they are on SALICON under the "
@@ -130,7 +136,8 @@ def markdown(df: pd.DataFrame, dataset: str, protocol: str) -> str:
                   "| source | model | dataset | protocol | cc | sauc | auc_borji |",
                   "|---|---|---|---|---|---|---|"]
         for r in lit:
-            cells = [r["label"], f"`{r['model']}`", r["dataset"], f"`{r['protocol']}`"] + \
+            model = f"`{r['model']}`" if " " not in r["model"] else r["model"]
+            cells = [r["label"], model, r["dataset"], f"`{r['protocol']}`"] + \
                 [f"{r[m]:.3f}" if m in r else "" for m in ("cc", "sauc", "auc_borji")]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")

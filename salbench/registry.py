@@ -35,6 +35,7 @@ class Reported:
     protocol: str
     scores: dict[str, float]
     note: str = ""
+    model: str | None = None  # when the reported model is not the card's own (context rows)
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,10 @@ def _parse(path: Path) -> Card:
     reported = []
     for r in raw.get("reported", []):
         scores = {k: float(v) for k, v in r.items()
-                  if k not in ("label", "source", "dataset", "protocol", "note")}
+                  if k not in ("label", "source", "dataset", "protocol", "note", "model")}
         reported.append(Reported(label=r["label"], source=r["source"], dataset=r["dataset"],
-                                 protocol=r["protocol"], scores=scores, note=r.get("note", "")))
+                                 protocol=r["protocol"], scores=scores, note=r.get("note", ""),
+                                 model=r.get("model")))
     return Card(name=raw["name"], kind=raw["kind"], entry=raw["entry"], summary=raw["summary"],
                 variant=raw.get("variant"), train=dict(raw.get("train", {})),
                 reported=tuple(reported), datasets=tuple(raw.get("datasets",

@@ -7,7 +7,9 @@ entries hold the dataset score, a 95% bootstrap confidence interval over images,
 count and, for sampled metrics, the spread over splits; per-image scores are kept so that
 models can be compared image by image (:func:`salbench.compare.paired_test`).
 
-The schema is versioned; :func:`load_result` reads every earlier version and upgrades it.
+The schema is versioned.  :func:`load_result` upgrades older files through ``_UPGRADES``
+(one function per version step); ``tests/fixtures/results/`` keeps a file of every schema
+version ever written, and the tests load them all.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from . import __version__
 from .io import write_json
 
 SCHEMA = "salbench-result"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 1
 BOOTSTRAP_RESAMPLES = 2000
 
 
@@ -61,12 +63,22 @@ def file_sha256(path: str | Path | None) -> str | None:
 
 
 def git_commit() -> str | None:
+    """The commit salbench runs from, with ``-dirty`` when tracked files were changed
+    (None outside a git checkout, e.g. an installed wheel)."""
+    here = Path(__file__).resolve().parent
+
+    def git(*args):
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=here,
+                              timeout=5)
+
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parent, timeout=5)
+        head = git("rev-parse", "HEAD")
+        if head.returncode != 0 or not head.stdout.strip():
+            return None
+        dirty = git("diff", "--quiet", "HEAD", "--", ".").returncode == 1
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    return head.stdout.strip() + ("-dirty" if dirty else "")
 
 
 def hardware() -> dict:
@@ -83,10 +95,10 @@ def hardware() -> dict:
 
 
 def build_result(scores, *, model: str, dataset_label: str, split: str, fingerprint: str,
-                 card=None, checkpoint: str | None = None, training: dict | None = None,
-                 wall_time_s: float | None = None, device: dict | None = None,
-                 ) -> dict:
-    """A result dict (schema v2) from :class:`~salbench.metrics.DatasetScores`."""
+                 card=None, checkpoint: str | None = None, checkpoint_epoch: int | None = None,
+                 training: dict | None = None, wall_time_s: float | None = None,
+                 device: dict | None = None) -> dict:
+    """A result dict (current schema) from :class:`~salbench.metrics.DatasetScores`."""
     from .metrics.protocols import METRICS, get_protocol
 
     proto = get_protocol(scores.protocol)
@@ -121,8 +133,8 @@ def build_result(scores, *, model: str, dataset_label: str, split: str, fingerpr
                       **{m: [None if np.isnan(x) else float(x) for x in scores.per_image[m]]
                          for m in scores.metrics}},
         "model_card": card_info,
-        "checkpoint": {"path": checkpoint, "sha256": file_sha256(checkpoint)}
-        if checkpoint else None,
+        "checkpoint": {"path": checkpoint, "sha256": file_sha256(checkpoint),
+                       "epoch": checkpoint_epoch} if checkpoint else None,
         "training": training,
         "salbench_version": __version__,
         "git_commit": git_commit(),
@@ -143,34 +155,10 @@ def save_result(result: dict, path: str | Path) -> Path:
 
 # ---- reading, with upgrades from older schemas ---------------------------------------------
 
-
-def _upgrade_v1(r: dict) -> dict:
-    """v1 (salbench 0.0.x) kept the dataset as a bare label and the metrics as
-    ``{name: mean}`` with separate ``ci95`` / ``nan_count`` maps."""
-    r = dict(r)
-    ds = r.get("dataset")
-    if isinstance(ds, str):
-        r["dataset"] = {"label": ds, "split": r.pop("split", "val"),
-                        "fingerprint": r.pop("fingerprint", None),
-                        "n_images": r.pop("n_images", None)}
-    ci = r.pop("ci95", {})
-    nan = r.pop("nan_count", {})
-    from .metrics.protocols import METRICS
-
-    metrics = {}
-    for m, mean in r.get("metrics", {}).items():
-        metrics[m] = {"mean": mean, "ci95": ci.get(m, [None, None]),
-                      "nan_count": nan.get(m, 0), "n_images": r["dataset"].get("n_images"),
-                      "higher_is_better": METRICS[m].higher_is_better if m in METRICS
-                      else True}
-    r["metrics"] = metrics
-    if isinstance(r.get("protocol"), str):
-        r["protocol"] = {"name": r["protocol"]}
-    r["schema_version"] = 2
-    return r
-
-
-_UPGRADES = {1: _upgrade_v1}
+# version -> function turning a file of that version into the next version's layout.
+# Empty while schema 1 is the only one; a change of layout adds a step here and a file of
+# the old version to tests/fixtures/results/.
+_UPGRADES: dict = {}
 
 
 def load_result(path: str | Path) -> dict:

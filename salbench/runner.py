@@ -51,21 +51,22 @@ def run(opts: RunOptions) -> dict:
     model = registry.create(card.name)
     val = load(opts.spec, "val")
     training = None
-    if opts.train or (model.trainable and not _has_fit(model, out)):
-        if model.trainable and not opts.train:
-            raise FileNotFoundError(
-                f"no trained {card.name!r} in {out}; add --train to train it "
-                f"(or --out to point at an earlier run)")
-        if model.trainable:
-            train_split = load(opts.spec, "train")
-            res = model.fit(train_split, val, out, epochs=opts.epochs, seed=opts.seed,
-                            device=opts.device, resume=opts.resume, progress=opts.progress)
-            if res is not None:
-                training = {k: v for k, v in asdict(res).items() if k != "history"}
-            if not _is_rank0():
-                return {"results": [], "out": str(out), "training": training}
+    if opts.train and not model.trainable:
+        note(f"{card.name} has nothing to train; scoring it")
+    if opts.train and model.trainable:
+        train_split = load(opts.spec, "train")
+        res = model.fit(train_split, val, out, epochs=opts.epochs, seed=opts.seed,
+                        device=opts.device, resume=opts.resume, progress=opts.progress)
+        if res is not None:
+            training = {k: v for k, v in asdict(res).items() if k != "history"}
+        if not _is_rank0():
+            return {"results": [], "out": str(out), "training": training}
     if model.trainable:
-        ckpt = model.load(out)
+        try:
+            ckpt = model.load(out)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"no trained {card.name!r} in {out}; add --train to train "
+                                    "it (or --out to point at an earlier run)") from None
         if ckpt:
             note(f"{card.name}: using {ckpt}")
     watch = Stopwatch()
@@ -88,7 +89,9 @@ def run(opts: RunOptions) -> dict:
                                seed=opts.score_seed, names=list(val.file_names))
         r = build_result(scores, model=card.name, dataset_label=opts.spec.label, split="val",
                          fingerprint=val.fingerprint(), card=card,
-                         checkpoint=model.checkpoint, training=training,
+                         checkpoint=model.checkpoint,
+                         checkpoint_epoch=getattr(model, "checkpoint_epoch", None),
+                         training=training,
                          wall_time_s=predict_s + watch.seconds, device=device)
         save_result(r, out / f"result-{protocol}.json")
         if opts.results_dir:
@@ -114,16 +117,6 @@ def _metrics_for(protocol: str, metrics):
         return None
     proto = get_protocol(protocol)
     return [m for m in metrics if m in proto.metrics] or None
-
-
-def _has_fit(model, out: Path) -> bool:
-    if not model.trainable:
-        return True
-    try:
-        model.load(out)
-        return True
-    except FileNotFoundError:
-        return False
 
 
 def _is_rank0() -> bool:

@@ -24,9 +24,13 @@ def read_folder(folder: Path, split: Split) -> np.ndarray:
     extra = len(index) - len({Path(str(n)).stem for n in split.file_names})
     maps = []
     shapes = set()
-    for n in split.file_names:
-        with Image.open(index[Path(str(n)).stem]) as im:
+    for n, size in zip(split.file_names, split.sizes.tolist(), strict=True):
+        p = index[Path(str(n)).stem]
+        with Image.open(p) as im:
             m = np.asarray(im.convert("L"), dtype=np.float32) / 255.0
+        if m.shape not in ((48, 48), tuple(size)):
+            raise ValueError(f"{p}: map is {m.shape[0]}x{m.shape[1]}; expected 48x48 (the "
+                             f"model output) or its image's size ({size[0]}x{size[1]})")
         maps.append(m)
         shapes.add(m.shape)
     if extra > 0:

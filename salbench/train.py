@@ -199,6 +199,21 @@ def load_checkpoint(path: str | Path, model_name: str | None = None) -> dict:
 # ---- training -----------------------------------------------------------------------------
 
 
+_SCHEDULE = ("loss", "optimizer", "epochs", "batch_size", "lr_start", "lr_end", "momentum",
+             "nesterov", "weight_decay", "seed")
+
+
+def _check_same_schedule(path: Path, saved: dict, config: TrainConfig) -> None:
+    """Resuming under other settings would splice two different runs together."""
+    now = asdict(config)
+    diff = [f"{k} {saved.get(k)!r} -> {now[k]!r}" for k in _SCHEDULE
+            if k in saved and saved[k] != now[k]]
+    if diff:
+        raise ValueError(f"{path}: this checkpoint belongs to a run with other settings "
+                         f"({'; '.join(diff)}); resume with the same settings, or start a "
+                         "new run (--no-resume, or another --out)")
+
+
 def _loss_fn(name: str):
     if name == "mse":
         return nn.functional.mse_loss
@@ -247,6 +262,7 @@ def train(model: nn.Module, model_name: str, train_split: Split, val_split: Spli
     ckpt = latest_checkpoint(out) if resume else None
     if ckpt is not None:
         state = load_checkpoint(ckpt, model_name)
+        _check_same_schedule(ckpt, state.get("config", {}), config)
         model.load_state_dict(state["state_dict"])
         if state.get("optimizer"):
             opt.load_state_dict(state["optimizer"])
@@ -306,13 +322,22 @@ def train(model: nn.Module, model_name: str, train_split: Split, val_split: Spli
                 x, y = data.batch(batch[lo:hi])
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                     pred = fwd(x)
-                loss = loss_fn(pred.float(), y)
+                if world == 1:
+                    loss = loss_fn(pred.float(), y)
+                else:
+                    # DDP averages gradients over processes: scale this shard's summed loss
+                    # so the average is the global batch's mean (an empty shard adds 0)
+                    scale = world / (len(batch) * y.shape[-2] * y.shape[-1])
+                    loss = loss_fn(pred.float(), y, reduction="sum") * scale
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
                 step_losses[s] = loss.detach()
             seen += n
             done = epoch + 1
+            if world > 1:  # each process logged its scaled shard; their mean is global
+                torch.distributed.all_reduce(step_losses)
+                step_losses /= world
             losses = step_losses.cpu().numpy()  # the epoch's one host sync
             last_train = float(losses.mean())
             first = epoch * steps  # 0-based global step of this epoch's first batch

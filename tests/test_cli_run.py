@@ -31,12 +31,16 @@ def test_run_train_then_load(workdir, capsys):
     assert r["model"] == "shallow-pan-tiny" and r["protocol"]["name"] == "replication"
     assert set(r["metrics"]) == {"cc", "sauc", "auc_borji"}
     assert r["checkpoint"]["sha256"] and r["training"]["epochs_run"] == 4
+    assert r["checkpoint"]["epoch"] == 4
     assert r["dataset"]["fingerprint"] and r["model_card"]["params"] == 274_976
     stored = workdir / "leaderboards" / "results" / "synth-s0-24x12" / "replication"
     assert (stored / "shallow-pan-tiny.val.json").exists()
     assert (workdir / "leaderboards" / "synth-s0-24x12-replication.md").exists()
     with np.load(run / "preds.npz") as z:
         assert z["preds"].shape == (12, 48, 48)
+    # --train again on a finished run: nothing to do, same numbers
+    assert main(["run", "shallow-pan-tiny", "--train", "--dataset", "synth", "--no-plots"]) == 0
+    assert "already trained 4 epochs; nothing to do" in capsys.readouterr().err
     # without --train: loads the checkpoint, same numbers
     assert main(["run", "shallow-pan-tiny", "--dataset", "synth", "--no-plots"]) == 0
     again = json.loads((run / "result-replication.json").read_text())

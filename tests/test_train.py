@@ -198,6 +198,18 @@ def test_corrupt_checkpoints_are_refused(tiny_data, tmp_path):
               progress=False)
 
 
+def test_resuming_under_other_settings_is_refused(tiny_data, tmp_path):
+    tr, va = tiny_data
+    train(_tiny().module, "shallow-pan-tiny", tr, va, TrainConfig(epochs=2, batch_size=16),
+          tmp_path, progress=False)
+    with pytest.raises(ValueError, match=r"other settings \(epochs 2 -> 5\).*--no-resume"):
+        train(_tiny().module, "shallow-pan-tiny", tr, va, TrainConfig(epochs=5, batch_size=16),
+              tmp_path, progress=False)
+    res = train(_tiny().module, "shallow-pan-tiny", tr, va,
+                TrainConfig(epochs=5, batch_size=16), tmp_path, resume=False, progress=False)
+    assert res.resumed_from is None and res.epochs_run == 5
+
+
 def test_bf16_autocast_matches_fp32(tiny_data, tmp_path):
     """Mixed precision changes the trajectory only slightly: after a few epochs the
     validation loss is within 5% of the fp32 run's (measured here on the CPU; CUDA uses the

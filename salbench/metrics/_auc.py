@@ -427,19 +427,6 @@ def mw_area(u, cnt, less, equal, n_pos, w_neg):
 
 
 @kernel
-def mw_auc(pos, neg, neg_w):
-    """Exact AUC of ``pos`` against negatives ``neg`` weighted by ``neg_w`` (empty: 1)."""
-    u, cnt, table, lo, scale = mw_prepare(pos)
-    less = np.zeros(u.size + 1)
-    equal = np.zeros(u.size)
-    w_tot = _mw_count(u, table, lo, scale, neg, np.empty(0, dtype=np.int64), neg_w, less,
-                      equal)
-    if w_tot <= 0.0:
-        return np.nan
-    return mw_area(u, cnt, less, equal, pos.size, w_tot)
-
-
-@kernel
 def mw_map_auc(pos, smap, extra_idx, extra_w):
     """Exact AUC of ``pos`` against every pixel of ``smap`` (weight 1), plus corrections
     ``extra_w`` at flat indices ``extra_idx`` (e.g. -1 at fixated pixels for AUC-Judd)."""

@@ -28,6 +28,7 @@ class NetworkModel:
         self.module = None
         self.train_result = None
         self.checkpoint: str | None = None
+        self.checkpoint_epoch: int | None = None
 
     def build(self, seed: int = 0):
         import torch
@@ -69,6 +70,7 @@ class NetworkModel:
         self.build()
         self.module.load_state_dict(state["state_dict"])
         self.checkpoint = str(path)
+        self.checkpoint_epoch = int(state["epoch"])
         return str(path)
 
     def predict(self, split: Split, device: str = "auto") -> np.ndarray:
