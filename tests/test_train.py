@@ -226,6 +226,21 @@ def test_bf16_autocast_matches_fp32(tiny_data, tmp_path):
 
 
 @pytest.mark.slow
+def test_torch_compile_matches_eager(tiny_data, tmp_path):
+    """torch.compile (on by default on CUDA) changes only rounding: same trajectory."""
+    tr, va = tiny_data
+    out = {}
+    for mode in ("off", "on"):
+        m = _tiny(0)
+        cfg = TrainConfig(epochs=3, batch_size=16, seed=0, compile=mode, val_every=3)
+        res = train(m.module, "shallow-pan-tiny", tr, va, cfg, tmp_path / mode, progress=False)
+        out[mode] = (res.final_val_loss, m.module.state_dict())
+    assert out["on"][0] == pytest.approx(out["off"][0], rel=1e-4)
+    for k, v in out["off"][1].items():
+        torch.testing.assert_close(out["on"][1][k], v, rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.slow
 def test_ddp_two_processes_gloo(tmp_path):
     """torchrun, 2 CPU processes, gloo: each takes half of every global batch; the result
     matches a single-process run up to float summation order."""
