@@ -168,9 +168,12 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from .console import note
     from .data import load
     from .metrics import score_dataset
+    from .metrics.protocols import get_protocol
     from .results import build_result, result_path, save_result
     from .scoring import read_for_split
 
+    metrics = {p: get_protocol(p).select_metrics(_metrics_arg(args.metrics))
+               for p in args.protocol}  # refuse a bad request before any work
     spec = _spec(args)
     val = load(spec, "val")
     preds = read_for_split(args.preds, val)
@@ -178,7 +181,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
     for protocol in args.protocol:
         t0 = time.perf_counter()
         scores = score_dataset(preds, val.fixation_list(), val.sizes, protocol=protocol,
-                               metrics=_metrics_arg(args.metrics), seed=args.seed,
+                               metrics=metrics[protocol],
+                               seed=args.seed,
                                names=list(val.file_names))
         r = build_result(scores, model=name, dataset_label=spec.label, split="val",
                          fingerprint=val.fingerprint(), wall_time_s=time.perf_counter() - t0)
@@ -187,8 +191,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
             path = Path(args.out)
             if len(args.protocol) > 1:
                 path = path.with_name(f"{path.stem}-{protocol}{path.suffix or '.json'}")
-            save_result(r, path)
-            note(f"wrote {path}")
+        else:
+            path = Path(f"{name}-result-{protocol}.json")
+        save_result(r, path)
+        note(f"wrote {path}")
         if args.results:
             save_result(r, result_path(args.results, spec.label, protocol, name))
     if args.results:
@@ -326,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", help="comma-separated (default: the protocol's set)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampled metrics")
     p.add_argument("--name", help="model name in the result (default: the file's name)")
-    p.add_argument("--out", help="write the result JSON here")
+    p.add_argument("--out", help="the result JSON (default: NAME-result-PROTOCOL.json here)")
     p.add_argument("--results", help="also store it in this result store (and rebuild)")
     p.add_argument("--leaderboards", default="leaderboards")
     p.set_defaults(func=_cmd_score)

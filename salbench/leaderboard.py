@@ -111,6 +111,11 @@ def markdown(df: pd.DataFrame, dataset: str, protocol: str) -> str:
         lines += [f"Protocol: {proto.summary} (`salbench metrics --protocol {protocol}` spells "
                   "out every choice).", ""]
     lines += ["## Measured", ""]
+    prints = df["fingerprint"].dropna().unique().tolist() if "fingerprint" in df else []
+    if len(prints) > 1:
+        lines += [f"> **Warning**: these rows were scored on {len(prints)} different versions "
+                  f"of the data (fingerprints {', '.join(map(str, prints))}); rescore the "
+                  "older ones before comparing them.", ""]
     head = ["#", "model"] + [f"{m} {'↑' if METRICS[m].higher_is_better else '↓'}"
                              if m in METRICS else m for m in metrics] + ["params", "epochs"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

@@ -116,7 +116,8 @@ def build_result(scores, *, model: str, dataset_label: str, split: str, fingerpr
     card_info = None
     if card is not None:
         card_info = {"name": card.name, "kind": card.kind, "summary": card.summary,
-                     "variant": card.variant, "path": card.path,
+                     "variant": card.variant,
+                     "path": f"models/{Path(card.path).name}",  # no machine-specific prefix
                      "sha256": file_sha256(card.path), "params": card.param_count(),
                      "train": card.train}
     return {

@@ -41,9 +41,11 @@ def run(opts: RunOptions) -> dict:
     """Returns ``{"results": [...], "out": ..., "training": ..., "preds": ...}``."""
     from . import registry
     from .metrics import score_dataset
+    from .metrics.protocols import get_protocol
     from .results import Stopwatch, build_result, result_path, save_result
 
     card = get_card(opts.model)
+    metrics = {p: get_protocol(p).select_metrics(opts.metrics) for p in opts.protocols}
     if opts.spec.name not in card.datasets:
         raise ValueError(f"model {card.name!r} runs on {', '.join(card.datasets)} only, "
                          f"not {opts.spec.name!r}")
@@ -85,7 +87,7 @@ def run(opts: RunOptions) -> dict:
     for protocol in opts.protocols:
         watch = Stopwatch()
         scores = score_dataset(preds, val.fixation_list(), val.sizes, protocol=protocol,
-                               metrics=_metrics_for(protocol, opts.metrics),
+                               metrics=metrics[protocol],
                                seed=opts.score_seed, names=list(val.file_names))
         r = build_result(scores, model=card.name, dataset_label=opts.spec.label, split="val",
                          fingerprint=val.fingerprint(), card=card,
@@ -108,15 +110,6 @@ def run(opts: RunOptions) -> dict:
         plots.for_run(out, val, preds, results[0] if results else None, model)
     return {"results": results, "out": str(out), "training": training,
             "preds": str(preds_path)}
-
-
-def _metrics_for(protocol: str, metrics):
-    from .metrics.protocols import get_protocol
-
-    if metrics is None:
-        return None
-    proto = get_protocol(protocol)
-    return [m for m in metrics if m in proto.metrics] or None
 
 
 def _is_rank0() -> bool:

@@ -404,11 +404,11 @@ def predict(model: nn.Module, split: Split, device: str = "auto", batch: int = 2
 
 
 def _truncate_log(path: Path, epoch: int) -> None:
-    """On resume, keep only the log lines of epochs the checkpoint contains."""
+    """On resume, keep only the log lines of epochs the checkpoint contains (a line cut
+    short by a kill is dropped with the rest of the lost epochs)."""
     if not path.exists():
         return
-    keep = [ln for ln in path.read_text().splitlines()
-            if ln.strip() and json.loads(ln).get("epoch", 0) <= epoch]
+    keep = [json.dumps(r) for r in read_log(path) if r.get("epoch", 0) <= epoch]
     with atomic_write(path, "w") as f:
         f.write("".join(ln + "\n" for ln in keep))
 
@@ -427,4 +427,13 @@ def _prune(out: Path, keep: int) -> None:
 
 
 def read_log(path: str | Path) -> list[dict]:
-    return [json.loads(ln) for ln in Path(path).read_text().splitlines() if ln.strip()]
+    """The records of ``train_log.jsonl``; a last line cut short by a kill is skipped."""
+    lines = [ln for ln in Path(path).read_text().splitlines() if ln.strip()]
+    out = []
+    for i, ln in enumerate(lines):
+        try:
+            out.append(json.loads(ln))
+        except json.JSONDecodeError:
+            if i < len(lines) - 1:
+                raise ValueError(f"{path}: line {i + 1} is not JSON") from None
+    return out

@@ -23,6 +23,15 @@ def _isolated_home(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """A fresh working directory with a tiny synthetic set (24 train, 12 val images)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SALBENCH_SYNTH", "24,12")
+    monkeypatch.delenv("SALBENCH_DATA", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(20260101)
 

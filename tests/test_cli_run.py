@@ -5,17 +5,8 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 
 from salbench.cli import main
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SALBENCH_SYNTH", "24,12")
-    monkeypatch.delenv("SALBENCH_DATA", raising=False)
-    return tmp_path
 
 
 def test_run_train_then_load(workdir, capsys):
@@ -33,6 +24,7 @@ def test_run_train_then_load(workdir, capsys):
     assert r["checkpoint"]["sha256"] and r["training"]["epochs_run"] == 4
     assert r["checkpoint"]["epoch"] == 4
     assert r["dataset"]["fingerprint"] and r["model_card"]["params"] == 274_976
+    assert r["model_card"]["path"] == "models/shallow-pan-tiny.toml"  # no machine's prefix
     stored = workdir / "leaderboards" / "results" / "synth-s0-24x12" / "replication"
     assert (stored / "shallow-pan-tiny.val.json").exists()
     assert (workdir / "leaderboards" / "synth-s0-24x12-replication.md").exists()
@@ -71,6 +63,21 @@ def test_run_errors(workdir, capsys):
     assert "did you mean 'shallow-pan'" in capsys.readouterr().err
     assert main(["run", "oracle", "--dataset", "salicon", "--data-dir", str(workdir)]) == 2
     assert "runs on synth only" in capsys.readouterr().err
+    # a metric request is checked against every protocol before any work is done
+    assert main(["run", "oracle", "--dataset", "synth", "--metrics", "nss",
+                 "--protocol", "replication", "exact"]) == 2
+    assert "protocol 'replication' defines none of nss" in capsys.readouterr().err
+    assert main(["run", "oracle", "--dataset", "synth", "--metrics", "cc,nsss"]) == 2
+    assert "did you mean 'nss'" in capsys.readouterr().err
+    assert not (workdir / "runs").exists()
+
+
+def test_run_metrics_are_split_between_protocols(workdir, capsys):
+    assert main(["run", "oracle", "--dataset", "synth", "--metrics", "cc,nss",
+                 "--protocol", "replication", "exact", "--no-plots", "--no-record"]) == 0
+    run = workdir / "runs" / "oracle" / "synth-s0-24x12" / "seed0"
+    assert set(json.loads((run / "result-replication.json").read_text())["metrics"]) == {"cc"}
+    assert set(json.loads((run / "result-exact.json").read_text())["metrics"]) == {"cc", "nss"}
 
 
 def test_help_is_instant_and_torch_free():

@@ -22,16 +22,8 @@ SPEC = ["--dataset", "synth"]
 
 
 @pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SALBENCH_SYNTH", "20,12")
-    monkeypatch.delenv("SALBENCH_DATA", raising=False)
-    return tmp_path
-
-
-@pytest.fixture
 def val(workdir):
-    return load(DatasetSpec(n_train=20, n_val=12), "val")
+    return load(DatasetSpec(n_train=24, n_val=12), "val")
 
 
 # ---- salbench score --------------------------------------------------------------------
@@ -47,7 +39,12 @@ def test_score_study_preds_pkl_end_to_end(workdir, val, capsys):
     assert r["model"] == "preds" and r["dataset"]["n_images"] == 12
     assert r["metrics"]["cc"]["mean"] > 0.8  # the true density scores high
     assert "protocol replication" in capsys.readouterr().out
-    assert (workdir / "leaderboards" / "synth-s0-20x12-replication.md").exists()
+    assert (workdir / "leaderboards" / "synth-s0-24x12-replication.md").exists()
+    # without --out the result goes next to where the command runs, one file per protocol
+    assert main(["score", str(path), *SPEC, "--protocol", "replication", "exact",
+                 "--metrics", "cc"]) == 0
+    for proto in ("replication", "exact"):
+        assert load_result(f"preds-result-{proto}.json")["protocol"]["name"] == proto
 
 
 def test_score_other_formats(workdir, val):
@@ -168,6 +165,7 @@ def test_paired_test_finds_a_planted_difference_and_not_a_null_one(rng):
     assert not t0.significant and t0.better is None and t0.ci95[0] < 0 < t0.ci95[1]
     kld = paired_test(base + 0.05, base, "kld", higher_is_better=False)
     assert kld.better == "B"  # lower KLD wins
+    assert kld.p_ttest == 0.0  # a constant shift: no variance, not a NaN p-value
     assert "B is better" in kld.sentence()
 
 
@@ -182,7 +180,7 @@ def test_compare_cli(workdir, val, capsys):
     assert main(["compare", "good", "blurry", *SPEC, "--protocol", "exact"]) == 0
     out = capsys.readouterr().out
     assert "cc: good" in out and "good is better" in out
-    r1 = load_result(workdir / "leaderboards/results/synth-s0-20x12/exact/good.val.json")
+    r1 = load_result(workdir / "leaderboards/results/synth-s0-24x12/exact/good.val.json")
     r2 = dict(r1, protocol={"name": "mit"})
     with pytest.raises(ValueError, match="different protocols"):
         compare_results(r1, r2)
@@ -209,6 +207,9 @@ def test_leaderboard_sorts_lower_is_better_metrics_ascending():
     assert list(table(rs, "exact", sort="kld")["model"]) == ["a", "b", "c"]
     md = markdown(table(rs, "exact"), "synth", "exact")
     assert "kld ↓" in md and "cc ↑" in md
+    assert "Warning" not in md
+    rs[2]["dataset"]["fingerprint"] = "g"  # scored on a regenerated dataset
+    assert "2 different versions of the data" in markdown(table(rs, "exact"), "synth", "exact")
 
 
 def test_leaderboard_keeps_literature_separate(tmp_path):

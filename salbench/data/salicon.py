@@ -236,27 +236,10 @@ def _build_split(split: str, recs: list[_Record], report: Report) -> Split:
     report.fixations[split] = int(sum(len(f) for f in fixes))
     inputs = np.stack(xs) if n else np.zeros((0, 3, 96, 96), np.uint8)
     targets = np.stack(ys) if n else np.zeros((0, 48, 48), np.float32)
-    sizes_a = np.array(sizes, dtype=np.int32).reshape(n, 2)
-    names_a = np.array(names, dtype=str)
-    mirrored = np.zeros(n, dtype=bool)
-    if split == "train":
-        inputs = np.concatenate([inputs, inputs[..., ::-1]])
-        targets = np.concatenate([targets, targets[..., ::-1]])
-        fixes = fixes + [np.stack([f[:, 0], w_ - 1 - f[:, 1]], 1).astype(np.int32)
-                         for f, (_, w_) in zip(fixes, sizes, strict=True)]
-        subjs = subjs + subjs
-        sizes_a = np.concatenate([sizes_a, sizes_a])
-        names_a = np.concatenate([names_a, names_a])
-        mirrored = np.concatenate([mirrored, np.ones(n, dtype=bool)])
-    off = np.zeros(len(fixes) + 1, dtype=np.int64)
-    np.cumsum([len(f) for f in fixes], out=off[1:])
-    return Split(
-        dataset="salicon", name=split, inputs=np.ascontiguousarray(inputs),
-        targets=np.ascontiguousarray(targets), sizes=sizes_a, file_names=names_a,
-        fix_offsets=off,
-        fix_rc=np.concatenate(fixes) if fixes else np.zeros((0, 2), np.int32),
-        fix_subject=np.concatenate(subjs) if subjs else np.zeros(0, np.int32),
-        mirrored=mirrored, meta={"images_dir": images_dir},
+    return Split.from_lists(
+        "salicon", split, inputs=inputs, targets=targets, sizes=sizes, file_names=names,
+        fixations=fixes, subjects=subjs, mirror=split == "train",
+        meta={"images_dir": images_dir},
     )
 
 

@@ -107,22 +107,62 @@ class Split:
     def subset(self, index) -> Split:
         """A new split of the images ``index`` (fixations re-packed)."""
         idx = np.arange(len(self))[index]
-        fixes = [self.fixations(i) for i in idx]
-        subj = [self.fix_subject[self.fix_offsets[i]:self.fix_offsets[i + 1]] for i in idx]
-        off = np.zeros(len(idx) + 1, dtype=np.int64)
-        np.cumsum([len(f) for f in fixes], out=off[1:])
         loader = None
         if self.image_loader is not None:
             parent = self.image_loader
             loader = lambda j: parent(int(idx[j]))  # noqa: E731
-        return Split(
-            dataset=self.dataset, name=self.name, inputs=self.inputs[idx],
-            targets=self.targets[idx], sizes=self.sizes[idx], file_names=self.file_names[idx],
-            fix_offsets=off,
-            fix_rc=np.concatenate(fixes) if fixes else np.zeros((0, 2), np.int32),
-            fix_subject=np.concatenate(subj) if subj else np.zeros(0, np.int32),
+        return Split.from_lists(
+            self.dataset, self.name, inputs=self.inputs[idx], targets=self.targets[idx],
+            sizes=self.sizes[idx], file_names=self.file_names[idx],
+            fixations=[self.fixations(i) for i in idx],
+            subjects=[self.fix_subject[self.fix_offsets[i]:self.fix_offsets[i + 1]]
+                      for i in idx],
             mirrored=self.mirrored[idx], extras={k: v[idx] for k, v in self.extras.items()},
             meta=dict(self.meta), image_loader=loader,
+        )
+
+    @classmethod
+    def from_lists(cls, dataset: str, name: str, *, inputs: np.ndarray, targets: np.ndarray,
+                   sizes, file_names, fixations: list[np.ndarray],
+                   subjects: list[np.ndarray] | None = None, mirrored=None,
+                   mirror: bool = False, extras: dict[str, np.ndarray] | None = None,
+                   meta: dict | None = None,
+                   image_loader: Callable[[int], np.ndarray] | None = None) -> Split:
+        """Pack per-image fixation lists into a split.
+
+        ``mirror=True`` appends horizontally mirrored copies of every item (inputs, targets,
+        per-image ``extras`` and fixations), as the study's train split has; the copies come
+        after all originals and are flagged in ``mirrored``.
+        """
+        n = len(fixations)
+        fixations = [np.asarray(f, dtype=np.int32).reshape(-1, 2) for f in fixations]
+        if subjects is None:
+            subjects = [np.full(len(f), -1, dtype=np.int32) for f in fixations]
+        subjects = [np.asarray(s, dtype=np.int32) for s in subjects]
+        sizes = np.asarray(sizes, dtype=np.int32).reshape(n, 2)
+        file_names = np.asarray(file_names, dtype=str)
+        mirrored = np.zeros(n, dtype=bool) if mirrored is None else np.asarray(mirrored, bool)
+        extras = dict(extras or {})
+        if mirror:
+            inputs = np.concatenate([inputs, inputs[..., ::-1]])
+            targets = np.concatenate([targets, targets[..., ::-1]])
+            extras = {k: np.concatenate([v, v[..., ::-1]]) for k, v in extras.items()}
+            fixations = fixations + [np.stack([f[:, 0], w - 1 - f[:, 1]], 1)
+                                     for f, (_, w) in zip(fixations, sizes, strict=True)]
+            subjects = subjects + subjects
+            sizes = np.concatenate([sizes, sizes])
+            file_names = np.concatenate([file_names, file_names])
+            mirrored = np.concatenate([mirrored, np.ones(n, dtype=bool)])
+        offsets = np.zeros(len(fixations) + 1, dtype=np.int64)
+        np.cumsum([len(f) for f in fixations], out=offsets[1:])
+        return cls(
+            dataset=dataset, name=name, inputs=np.ascontiguousarray(inputs),
+            targets=np.ascontiguousarray(targets), sizes=sizes, file_names=file_names,
+            fix_offsets=offsets,
+            fix_rc=np.concatenate(fixations) if fixations else np.zeros((0, 2), np.int32),
+            fix_subject=np.concatenate(subjects) if subjects else np.zeros(0, np.int32),
+            mirrored=mirrored, extras={k: np.ascontiguousarray(v) for k, v in extras.items()},
+            meta=dict(meta or {}), image_loader=image_loader,
         )
 
     # ---- checks ------------------------------------------------------------------------

@@ -63,13 +63,11 @@ def read_train(path: str | Path) -> Split:
         ys.append(_target(path, i, _field(path, i, it, "y", (48, 48))))
         names.append(str(it.get("file_name", f"item_{i}")))
     n = len(items)
-    return Split(
-        dataset="study", name="train",
+    return Split.from_lists(
+        "study", "train",
         inputs=np.stack(xs) if n else np.zeros((0, 3, 96, 96), np.float32),
         targets=np.stack(ys) if n else np.zeros((0, 48, 48), np.float32),
-        sizes=np.tile(np.array([480, 640], dtype=np.int32), (n, 1)),
-        file_names=np.array(names, dtype=str), fix_offsets=np.zeros(n + 1, dtype=np.int64),
-        fix_rc=np.zeros((0, 2), np.int32), fix_subject=np.zeros(0, np.int32),
+        sizes=[(480, 640)] * n, file_names=names, fixations=[np.zeros((0, 2))] * n,
         mirrored=_mirror_flags(names), meta={"source": str(path)},
     )
 
@@ -108,23 +106,18 @@ def read_val(path: str | Path) -> Split:
             xo = _field(path, i, it, "X_original", (3, *fmap.shape))
             originals.append(xo)
     n = len(items)
-    off = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum([len(f) for f in fixes], out=off[1:])
     loader = None
     if len(originals) == n and n:
         def loader(i: int) -> np.ndarray:
             x = originals[i]
             x = x * 255.0 if x.max() <= 1.0 else x
             return np.clip(np.round(x), 0, 255).astype(np.uint8).transpose(1, 2, 0)
-    return Split(
-        dataset="study", name="val",
+    return Split.from_lists(
+        "study", "val",
         inputs=np.stack(xs) if n else np.zeros((0, 3, 96, 96), np.float32),
         targets=np.stack(ys) if n else np.zeros((0, 48, 48), np.float32),
-        sizes=np.array(sizes, dtype=np.int32).reshape(n, 2), file_names=np.array(names, str),
-        fix_offsets=off,
-        fix_rc=np.concatenate(fixes) if n else np.zeros((0, 2), np.int32),
-        fix_subject=np.full(int(off[-1]), -1, dtype=np.int32),
-        mirrored=np.zeros(n, dtype=bool), meta={"source": str(path)}, image_loader=loader,
+        sizes=sizes, file_names=names, fixations=fixes, meta={"source": str(path)},
+        image_loader=loader,
     )
 
 

@@ -339,26 +339,10 @@ def assemble_split(config: SynthConfig, split: str, items: list) -> Split:
     inputs = np.stack(xs) if n else np.zeros((0, 3, 96, 96), np.uint8)
     targets = np.stack(ys) if n else np.zeros((0, 48, 48), np.float32)
     density_maps = np.stack(dens) if n else np.zeros((0, 48, 48), np.float32)
-    names = np.array([f"synth_{split}_{i:06d}.png" for i in range(n)])
-    mirrored = np.zeros(n, dtype=bool)
-    if split == "train":
-        inputs = np.concatenate([inputs, inputs[..., ::-1]])
-        targets = np.concatenate([targets, targets[..., ::-1]])
-        density_maps = np.concatenate([density_maps, density_maps[..., ::-1]])
-        fixes = fixes + [np.stack([f[:, 0], W - 1 - f[:, 1]], 1) for f in fixes]
-        subjs = subjs + subjs
-        names = np.concatenate([names, names])
-        mirrored = np.concatenate([mirrored, np.ones(n, dtype=bool)])
-    off = np.zeros(len(fixes) + 1, dtype=np.int64)
-    np.cumsum([len(f) for f in fixes], out=off[1:])
-    return Split(
-        dataset="synth", name=split, inputs=np.ascontiguousarray(inputs),
-        targets=np.ascontiguousarray(targets),
-        sizes=np.tile(np.array([H, W], dtype=np.int32), (len(targets), 1)),
-        file_names=names, fix_offsets=off,
-        fix_rc=np.concatenate(fixes).astype(np.int32) if fixes else np.zeros((0, 2), np.int32),
-        fix_subject=np.concatenate(subjs) if subjs else np.zeros(0, np.int32),
-        mirrored=mirrored, extras={"density": np.ascontiguousarray(density_maps)},
+    return Split.from_lists(
+        "synth", split, inputs=inputs, targets=targets, sizes=[(H, W)] * n,
+        file_names=[f"synth_{split}_{i:06d}.png" for i in range(n)], fixations=fixes,
+        subjects=subjs, mirror=split == "train", extras={"density": density_maps},
         meta={"generator": GENERATOR_VERSION, "seed": config.seed, "n_base": n},
         image_loader=original_loader(config.seed, split, n),
     )

@@ -90,6 +90,22 @@ class Protocol:
         return tuple(out)
 
 
+    def select_metrics(self, metrics: list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+        """The requested metrics this protocol defines (for one request put to several
+        protocols); unknown names, or none defined here, are refused."""
+        if metrics is None:
+            return self.default_metrics
+        for m in metrics:
+            if m not in METRICS:
+                raise ValueError(f"unknown metric {m!r}{_did_you_mean(m, METRICS)}; "
+                                 f"known: {', '.join(METRICS)}")
+        mine = [m for m in metrics if m in self.metrics]
+        if not mine:
+            raise ValueError(f"protocol {self.name!r} defines none of {', '.join(metrics)} "
+                             f"(it defines {', '.join(self.metrics)})")
+        return self.check_metrics(mine)
+
+
 def _did_you_mean(name: str, options) -> str:
     close = difflib.get_close_matches(name, list(options), n=3, cutoff=0.5)
     return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
