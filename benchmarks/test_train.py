@@ -2,9 +2,11 @@
 
 The baseline is the loop most re-implementations use: float32 inputs in a TensorDataset,
 a shuffling DataLoader, a standard (per-parameter) SGD step, the loss read with
-``.item()`` every step.  salbench's trainer keeps the data on the device, shuffles and
-mirrors by index, syncs once per epoch, uses fused SGD and (on CUDA) bf16 autocast and
-torch.compile.  Both run the same model, recipe, batch and number of images.
+``.item()`` every step, and a final ``torch.save`` of model and optimizer (salbench's
+trainer writes its final checkpoint too, so both timings include one).  salbench's trainer
+keeps the data on the device, shuffles and mirrors by index, syncs once per epoch, uses
+fused SGD and (on CUDA) bf16 autocast and torch.compile.  Both run the same model, recipe,
+batch and number of images.
 
 On CUDA, ``test_full_schedule`` runs the full 1,000-epoch schedule on 20,000 items (the
 study's setting) and records wall time, images/s and peak memory; results go to
@@ -55,7 +57,7 @@ def _peak_memory() -> dict:
     return {"peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
 
 
-def naive_loop(split: Split, epochs: int, seed: int = 0) -> float:
+def naive_loop(split: Split, epochs: int, out, seed: int = 0) -> float:
     """What a straightforward re-implementation does; returns images/s."""
     from torch.utils.data import DataLoader, TensorDataset
 
@@ -78,6 +80,8 @@ def naive_loop(split: Split, epochs: int, seed: int = 0) -> float:
             log.append(loss.item())  # a host sync every step
     if CUDA:
         torch.cuda.synchronize()
+    out.mkdir(parents=True, exist_ok=True)
+    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, out / "final.pt")
     return len(split) * epochs / (time.perf_counter() - t0)
 
 
@@ -104,11 +108,12 @@ def test_trainer_salbench(benchmark, record, bench_split, tmp_path):
            images_per_second=ips, **_peak_memory(), device=machine().get("device", "cpu"))
 
 
-def test_trainer_naive_loop(benchmark, record, bench_split):
-    naive_loop(_split(256), 1)  # warm up
+def test_trainer_naive_loop(benchmark, record, bench_split, tmp_path):
+    naive_loop(_split(256), 1, tmp_path / "warm")  # warm up
     if CUDA:
         torch.cuda.reset_peak_memory_stats()
-    ips = benchmark.pedantic(naive_loop, args=(bench_split, EPOCHS), rounds=1, iterations=1)
+    ips = benchmark.pedantic(naive_loop, args=(bench_split, EPOCHS, tmp_path / "run"),
+                             rounds=1, iterations=1)
     record(benchmark, f"train {MODEL}: {ITEMS} items x {EPOCHS} epochs",
            "plain PyTorch loop", naive_images_per_second=ips, **_peak_memory())
 
