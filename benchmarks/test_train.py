@@ -38,17 +38,14 @@ MODEL = os.environ.get("SALBENCH_BENCH_MODEL", "shallow-pan")
 
 
 def _split(n: int, seed: int = 0) -> Split:
+    """``n`` items: ``n // 2`` random images and their mirrors, as a train split has."""
     rng = np.random.default_rng(seed)
     half = n // 2
-    x = rng.integers(0, 256, (half, 3, 96, 96)).astype(np.uint8)
-    y = rng.random((half, 48, 48)).astype(np.float32)
-    return Split(dataset="bench", name="train", inputs=np.concatenate([x, x[..., ::-1]]),
-                 targets=np.concatenate([y, y[..., ::-1]]),
-                 sizes=np.tile(np.array([480, 640], np.int32), (2 * half, 1)),
-                 file_names=np.array([f"b{i}" for i in range(2 * half)]),
-                 fix_offsets=np.zeros(2 * half + 1, np.int64),
-                 fix_rc=np.zeros((0, 2), np.int32), fix_subject=np.zeros(0, np.int32),
-                 mirrored=np.r_[np.zeros(half, bool), np.ones(half, bool)])
+    return Split.from_lists(
+        "bench", "train", inputs=rng.integers(0, 256, (half, 3, 96, 96)).astype(np.uint8),
+        targets=rng.random((half, 48, 48)).astype(np.float32), sizes=[(480, 640)] * half,
+        file_names=[f"b{i}" for i in range(half)], fixations=[np.zeros((0, 2))] * half,
+        mirror=True)
 
 
 def _peak_memory() -> dict:

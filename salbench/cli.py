@@ -178,14 +178,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
     val = load(spec, "val")
     preds = read_for_split(args.preds, val)
     name = args.name or Path(args.preds).stem
+    fixations, names, fingerprint = val.fixation_list(), list(val.file_names), val.fingerprint()
     for protocol in args.protocol:
         t0 = time.perf_counter()
-        scores = score_dataset(preds, val.fixation_list(), val.sizes, protocol=protocol,
-                               metrics=metrics[protocol],
-                               seed=args.seed,
-                               names=list(val.file_names))
+        scores = score_dataset(preds, fixations, val.sizes, protocol=protocol,
+                               metrics=metrics[protocol], seed=args.seed, names=names)
         r = build_result(scores, model=name, dataset_label=spec.label, split="val",
-                         fingerprint=val.fingerprint(), wall_time_s=time.perf_counter() - t0)
+                         fingerprint=fingerprint, wall_time_s=time.perf_counter() - t0)
         _print_result(r)
         if args.out:
             path = Path(args.out)
@@ -277,7 +276,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
                                   out / "filters-conv1.png", f"{state['model']}: conv1"))
     else:
         from .data import load
-        from .results import load_result
+        from .results import load_result, per_image_scores
 
         result = load_result(run_dir / f"result-{args.protocol}.json")
         spec = _spec(args)
@@ -287,8 +286,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         metric = args.metric or next(iter(result["metrics"]))
         if metric not in result["metrics"]:
             raise ValueError(f"{metric!r} is not in {run_dir}/result-{args.protocol}.json")
-        per = np.array([np.nan if x is None else x for x in result["per_image"][metric]])
-        made += plots.best_worst(val, preds, per, metric,
+        made += plots.best_worst(val, preds, per_image_scores(result, metric), metric,
                                  result["metrics"][metric]["higher_is_better"], out, args.k)
     for p in made:
         note(f"wrote {p}")

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from .results import per_image_scores
+
 
 @dataclass
 class PairedTest:
@@ -96,11 +98,6 @@ def compare_results(ra: dict, rb: dict, metric: str | None = None) -> list[Paire
             raise ValueError(f"metric {metric!r} is not in both results (shared: "
                              f"{', '.join(shared)})")
         shared = [metric]
-    out = []
-    for m in shared:
-        def col(r, m=m):
-            return [np.nan if x is None else x for x in r["per_image"][m]]
-
-        out.append(paired_test(col(ra), col(rb), m, ra["metrics"][m]["higher_is_better"],
-                               seed=int(ra.get("seed") or 0)))
-    return out
+    return [paired_test(per_image_scores(ra, m), per_image_scores(rb, m), m,
+                        ra["metrics"][m]["higher_is_better"], seed=int(ra.get("seed") or 0))
+            for m in shared]

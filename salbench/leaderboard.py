@@ -77,12 +77,11 @@ def _short(commit: str | None) -> str:
 
 def _cell(row, m: str) -> str:
     v = row[m]
+    nan = int(row.get(f"{m}_nan", 0) or 0)
     if v is None or (isinstance(v, float) and math.isnan(v)):
-        nan = int(row.get(f"{m}_nan", 0) or 0)
         return "—" if not nan else f"— ({nan} NaN)"
     lo, hi = row[f"{m}_ci_lo"], row[f"{m}_ci_hi"]
     ci = "" if (lo != lo or hi != hi) else f" ({lo:.3f}–{hi:.3f})"
-    nan = int(row.get(f"{m}_nan", 0) or 0)
     return f"{v:.3f}{ci}" + (f" [{nan} NaN]" if nan else "")
 
 

@@ -165,8 +165,9 @@ def for_run(out: str | Path, val, preds: np.ndarray, result: dict | None, model)
         w = module.features[0].weight.detach().cpu().numpy()
         made.append(filters(w, plots / "filters-conv1.png", f"{model.name}: conv1"))
     if result is not None:
+        from .results import per_image_scores
+
         metric = next(iter(result["metrics"]))
-        per = np.array([np.nan if x is None else x for x in result["per_image"][metric]])
-        made += best_worst(val, preds, per, metric,
+        made += best_worst(val, preds, per_image_scores(result, metric), metric,
                            result["metrics"][metric]["higher_is_better"], plots)
     return made

@@ -15,9 +15,10 @@ def enabled() -> bool:
 
 
 @contextmanager
-def progress_bar(description: str, total: int | None):
-    """Yield ``advance(n=1)``; draws a bar on a terminal, does nothing otherwise."""
-    if not enabled():
+def progress_bar(description: str, total: int | None, show: bool = True):
+    """Yield ``advance(n=1)``; draws a bar on a terminal (unless ``show`` is False), does
+    nothing otherwise."""
+    if not (show and enabled()):
         yield lambda n=1: None
         return
     from rich.console import Console

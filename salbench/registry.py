@@ -51,10 +51,6 @@ class Card:
     test_only: bool = False
     path: str = ""
 
-    @property
-    def trainable(self) -> bool:
-        return self.kind == "network" or bool(self.train.get("fit", False))
-
     def param_count(self) -> int | None:
         """Parameters of a network, counted without torch."""
         if self.kind != "network" or not self.variant:

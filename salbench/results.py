@@ -183,6 +183,12 @@ def load_result(path: str | Path) -> dict:
     return r
 
 
+def per_image_scores(result: dict, metric: str) -> np.ndarray:
+    """A result's per-image scores of ``metric`` as floats (JSON's null back to NaN)."""
+    return np.array([np.nan if x is None else x for x in result["per_image"][metric]],
+                    dtype=float)
+
+
 def iter_results(root: str | Path):
     for path in sorted(Path(root).rglob("*.json")):
         yield load_result(path)

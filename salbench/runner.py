@@ -83,14 +83,15 @@ def run(opts: RunOptions) -> dict:
         write_predictions_pkl(preds, out / "preds.pkl")
     predict_s = watch.seconds
     results = []
-    device = _device_info(opts.device)
+    # baselines are numpy: importing torch just to name the device would cost seconds
+    device = _device_info(opts.device) if card.kind == "network" else {"device": "cpu"}
+    fixations, names, fingerprint = val.fixation_list(), list(val.file_names), val.fingerprint()
     for protocol in opts.protocols:
         watch = Stopwatch()
-        scores = score_dataset(preds, val.fixation_list(), val.sizes, protocol=protocol,
-                               metrics=metrics[protocol],
-                               seed=opts.score_seed, names=list(val.file_names))
+        scores = score_dataset(preds, fixations, val.sizes, protocol=protocol,
+                               metrics=metrics[protocol], seed=opts.score_seed, names=names)
         r = build_result(scores, model=card.name, dataset_label=opts.spec.label, split="val",
-                         fingerprint=val.fingerprint(), card=card,
+                         fingerprint=fingerprint, card=card,
                          checkpoint=model.checkpoint,
                          checkpoint_epoch=getattr(model, "checkpoint_epoch", None),
                          training=training,

@@ -307,8 +307,8 @@ def train(model: nn.Module, model_name: str, train_split: Split, val_split: Spli
     last_train = last_val = None
     from .progress import progress_bar
 
-    with progress_bar(f"training {model_name}", config.epochs - start) if (
-            progress and rank == 0) else _null_bar() as advance:
+    with progress_bar(f"training {model_name}", config.epochs - start,
+                      show=progress and rank == 0) as advance:
         for epoch in range(start, config.epochs):
             lr = config.lr(epoch)
             for group in opt.param_groups:
@@ -365,14 +365,6 @@ def train(model: nn.Module, model_name: str, train_split: Split, val_split: Spli
         images_per_second=seen / seconds if seconds > 0 else 0.0,
         checkpoint=str(checkpoint_path(out, config.epochs)), device=str(device),
         log=str(log_path), history=history)
-
-
-class _null_bar:
-    def __enter__(self):
-        return lambda n=1: None
-
-    def __exit__(self, *exc):
-        return False
 
 
 @torch.no_grad()

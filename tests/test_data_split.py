@@ -13,18 +13,12 @@ from salbench.io import atomic_write
 def make_split(rng, n=4, shape=(60, 80)):
     fixes = [np.stack([rng.integers(0, shape[0], 7), rng.integers(0, shape[1], 7)], 1)
              for _ in range(n)]
-    off = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum([len(f) for f in fixes], out=off[1:])
-    return Split(
-        dataset="test", name="val",
-        inputs=rng.integers(0, 256, (n, 3, 96, 96)).astype(np.uint8),
-        targets=rng.random((n, 48, 48)).astype(np.float32),
-        sizes=np.tile(np.array(shape, dtype=np.int32), (n, 1)),
-        file_names=np.array([f"im{i}.jpg" for i in range(n)]), fix_offsets=off,
-        fix_rc=np.concatenate(fixes).astype(np.int32),
-        fix_subject=np.arange(int(off[-1]), dtype=np.int32) % 3,
-        mirrored=np.zeros(n, dtype=bool), extras={"density": rng.random((n, 48, 48))},
-        meta={"note": "x"},
+    return Split.from_lists(
+        "test", "val", inputs=rng.integers(0, 256, (n, 3, 96, 96)).astype(np.uint8),
+        targets=rng.random((n, 48, 48)).astype(np.float32), sizes=[shape] * n,
+        file_names=[f"im{i}.jpg" for i in range(n)], fixations=fixes,
+        subjects=[np.arange(7 * i, 7 * (i + 1)) % 3 for i in range(n)],
+        extras={"density": rng.random((n, 48, 48))}, meta={"note": "x"},
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,7 +144,7 @@ def _generate_parallel(config: synth.SynthConfig, split: str, workers: int | Non
     with progress_bar(f"synth {split}", n) as advance, \
             ProcessPoolExecutor(workers) as pool:
         futures = {pool.submit(_chunk, *c): k for k, c in enumerate(chunks)}
-        for fut in _as_completed(futures):
+        for fut in as_completed(futures):
             k = futures[fut]
             parts[k] = fut.result()
             advance(chunks[k][3] - chunks[k][2])
@@ -153,12 +153,6 @@ def _generate_parallel(config: synth.SynthConfig, split: str, workers: int | Non
 
 def _chunk(seed: int, split: str, lo: int, hi: int):
     return [synth.generate_item(seed, split, i) for i in range(lo, hi)]
-
-
-def _as_completed(futures):
-    from concurrent.futures import as_completed
-
-    return as_completed(futures)
 
 
 def describe(s: Split) -> dict:

@@ -28,14 +28,21 @@ def _items(path: Path) -> list:
     return list(data)
 
 
+def _numeric(value, what: str) -> np.ndarray:
+    """``value`` as an array, refused unless its dtype is numeric (``what`` starts the
+    message: "FILE: item 3: key 'X' is")."""
+    a = np.asarray(value)
+    if a.dtype == object or not np.issubdtype(a.dtype, np.number):
+        raise ValueError(f"{what} not numeric ({a.dtype})")
+    return a
+
+
 def _field(path: Path, i: int, item, key: str, shape=None, ndim=None) -> np.ndarray:
     if not isinstance(item, dict):
         raise ValueError(f"{path}: item {i}: expected a dict, got {type(item).__name__}")
     if key not in item:
         raise ValueError(f"{path}: item {i}: missing key {key!r} (has {sorted(item)})")
-    a = np.asarray(item[key])
-    if a.dtype == object or not np.issubdtype(a.dtype, np.number):
-        raise ValueError(f"{path}: item {i}: key {key!r} is not numeric ({a.dtype})")
+    a = _numeric(item[key], f"{path}: item {i}: key {key!r} is")
     if shape is not None and a.shape != shape:
         raise ValueError(f"{path}: item {i}: key {key!r} has shape {a.shape}, "
                          f"expected {shape}")
@@ -190,9 +197,7 @@ def read_predictions(path: str | Path) -> np.ndarray:
 def _stack(path: Path, items: list) -> np.ndarray:
     out = []
     for i, v in enumerate(items):
-        a = np.asarray(v)
-        if a.dtype == object or not np.issubdtype(a.dtype, np.number):
-            raise ValueError(f"{path}: prediction {i} is not numeric ({a.dtype})")
+        a = _numeric(v, f"{path}: prediction {i} is")
         if a.size != 2304:
             raise ValueError(f"{path}: prediction {i} has {a.size} values (shape {a.shape}), "
                              "expected 2304 (a 48x48 map)")
@@ -201,9 +206,7 @@ def _stack(path: Path, items: list) -> np.ndarray:
 
 
 def as_maps(arr: np.ndarray, source: str) -> np.ndarray:
-    arr = np.asarray(arr)
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"{source}: predictions are not numeric ({arr.dtype})")
+    arr = _numeric(arr, f"{source}: predictions are")
     if arr.ndim == 2 and arr.shape[1] == 2304:
         arr = arr.reshape(-1, 48, 48)
     if arr.ndim != 3:

@@ -236,13 +236,12 @@ def matlab_bicubic_into(img, out):
     """``out = imresize(img, size(out))`` (bicubic, antialiasing) for 2-D float64 maps."""
     in_h, in_w = img.shape
     out_h, out_w = out.shape
-    lo = img.min()
     if in_h == out_h and in_w == out_w:
         out[:] = img
-    elif lo == img.max():
+    elif img.min() == img.max():
         # a constant map resizes to itself; the weighted sums would add rounding noise
         # (~1e-16) that CC or NSS would then "measure" instead of returning NaN
-        out[:] = lo
+        out[:] = img[0, 0]
     elif in_w == out_w:
         out[:] = _resize_rows(img, out_h)
     elif in_h == out_h:

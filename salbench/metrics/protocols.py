@@ -76,9 +76,7 @@ class Protocol:
             return self.default_metrics
         out = []
         for m in metrics:
-            if m not in METRICS:
-                raise ValueError(f"unknown metric {m!r}{_did_you_mean(m, METRICS)}; "
-                                 f"known: {', '.join(METRICS)}")
+            _check_known(m)
             if m not in self.metrics:
                 raise ValueError(
                     f"metric {m!r} is not defined by protocol {self.name!r} (it defines "
@@ -89,21 +87,24 @@ class Protocol:
             raise ValueError("no metrics requested")
         return tuple(out)
 
-
     def select_metrics(self, metrics: list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
         """The requested metrics this protocol defines (for one request put to several
         protocols); unknown names, or none defined here, are refused."""
         if metrics is None:
             return self.default_metrics
         for m in metrics:
-            if m not in METRICS:
-                raise ValueError(f"unknown metric {m!r}{_did_you_mean(m, METRICS)}; "
-                                 f"known: {', '.join(METRICS)}")
+            _check_known(m)
         mine = [m for m in metrics if m in self.metrics]
         if not mine:
             raise ValueError(f"protocol {self.name!r} defines none of {', '.join(metrics)} "
                              f"(it defines {', '.join(self.metrics)})")
         return self.check_metrics(mine)
+
+
+def _check_known(metric: str) -> None:
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}{_did_you_mean(metric, METRICS)}; "
+                         f"known: {', '.join(METRICS)}")
 
 
 def _did_you_mean(name: str, options) -> str:

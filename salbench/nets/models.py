@@ -92,7 +92,7 @@ class BaselineModel:
         impl = {"uniform": baselines.Uniform, "center-bias": baselines.CenterBias,
                 "oracle": baselines.Oracle, "spectral-residual": baselines.SpectralResidual}
         self.impl = impl[card.variant or card.name]()
-        self.trainable = hasattr(self.impl, "fit")
+        self.trainable = self.impl.trainable
         self.checkpoint: str | None = None
 
     def fit(self, train: Split, val: Split | None, out: str | Path, **_) -> None:
