@@ -237,19 +237,17 @@ def _shape_dist(shape: str, dy: np.ndarray, dx: np.ndarray, r: float) -> np.ndar
 def _draw(img, o: Obj, yy, xx, px, texture=None) -> None:
     dy = yy - o.cy
     dx = xx - o.cx
+    outline = _soft(_footprint(o, dy, dx), px)  # the same outline occlusion is judged by
     if o.kind == "clutter":  # fine texture: a 12x12 noise grid over the patch, thresholded
         v = np.clip((yy[:, 0] - (o.cy - o.r)) / (2 * o.r), 0, 1)
         u = np.clip((xx[0, :] - (o.cx - o.r)) / (2 * o.r), 0, 1)
         t = np.clip((_bilinear(texture, v, u) - 0.5) * 6 + 0.5, 0, 1)
-        inside = _soft(np.maximum(np.abs(dy), np.abs(dx)) - o.r, px)
-        _paint(img, inside * t, o.color)
-        _paint(img, inside * (1 - t), np.clip(o.color * 2.2, 0, 1))
+        _paint(img, outline * t, o.color)
+        _paint(img, outline * (1 - t), np.clip(o.color * 2.2, 0, 1))
     elif o.kind in ("shape", "distractor"):
-        _paint(img, _soft(_shape_dist(o.shape, dy, dx, o.r), px), o.color)
+        _paint(img, outline, o.color)
     elif o.kind == "face":
-        ry, rx = o.r * 1.15, o.r * 0.85
-        d = (np.sqrt((dy / ry) ** 2 + (dx / rx) ** 2) - 1) * min(ry, rx)
-        _paint(img, _soft(d, px), o.color)
+        _paint(img, outline, o.color)
         dark = o.color * 0.18
         for ex in (-0.38, 0.38):
             _paint(img, _soft(np.sqrt((dy + 0.25 * o.r) ** 2 + (dx - ex * o.r) ** 2)
@@ -258,8 +256,7 @@ def _draw(img, o: Obj, yy, xx, px, texture=None) -> None:
         _paint(img, _soft(mouth * 0.09, px), dark)
     else:  # text: light patch with rows of dark dashes
         hh, hw = o.r * 0.75, o.r * 1.25
-        patch = np.maximum(np.abs(dy) - hh, np.abs(dx) - hw)
-        _paint(img, _soft(patch, px), o.color)
+        _paint(img, outline, o.color)
         pitch = hh / 2.2
         row = np.abs(((dy + hh) % pitch) - pitch / 2) - pitch * 0.18
         col = np.abs(((dx + hw) % (pitch * 1.7)) - pitch * 0.85) - pitch * 0.6
