@@ -1,7 +1,9 @@
-"""The ``salbench`` command line.
+"""The ``salbench`` command line: argument parsing and a few lines per command over the
+library (:func:`salbench.evaluate.evaluate`, :func:`salbench.runner.run`, ...).
 
-Each subcommand is a small handler that imports what it needs inside, so ``salbench
---help`` imports nothing heavy (no numba, no torch).
+Handlers import what they need inside, so ``salbench --help`` imports nothing heavy (no
+numba, no torch, no pandas).  A :class:`~salbench.errors.UserError` ends the command with
+one line on stderr and exit status 2; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -10,6 +12,78 @@ import argparse
 import sys
 
 from . import __version__
+
+PROTOCOL_NAMES = ("replication", "mit", "salicon", "pysaliency", "exact")
+DEFAULT_PROTOCOL = "replication"
+STORE_HELP = ("result store: a folder of result files and the leaderboards made from them "
+              "(default: your own store, $SALBENCH_HOME/results, i.e. ~/.cache/salbench/"
+              "results; the repository's committed boards are the store 'leaderboards', "
+              "written only when asked with --store leaderboards)")
+
+
+def _store(args) -> str | None:
+    from .results import default_store
+
+    if getattr(args, "no_store", False):
+        return None
+    return args.store or str(default_store())
+
+
+def _spec(args: argparse.Namespace):
+    from .data import resolve
+
+    return resolve(args.dataset, args.data_dir, seed=args.data_seed)
+
+
+def _metrics_arg(value: str | None):
+    return None if not value else tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def _protocol_changes(items: list[str] | None) -> dict:
+    """``--protocol-option FIELD=VALUE`` pairs (numbers parsed, text kept)."""
+    from .errors import UserError
+
+    out = {}
+    for item in items or []:
+        field, sep, raw = item.partition("=")
+        if not sep:
+            raise UserError(f"--protocol-option {item!r} is not FIELD=VALUE",
+                            hint="e.g. --protocol-option judd_jitter=0")
+        value: object = raw
+        for cast in (int, float):
+            try:
+                value = cast(raw)
+                break
+            except ValueError:
+                continue
+        if raw in ("true", "false"):
+            value = raw == "true"
+        out[field.strip()] = value
+    return out
+
+
+def _protocols(args):
+    from .evaluate import protocols_for
+
+    return protocols_for(args.protocol, _protocol_changes(args.protocol_option),
+                         args.gt_maps)
+
+
+def _print_result(r) -> None:
+    from .console import table
+
+    rows = []
+    for m, e in r.metrics.items():
+        lo, hi = e.ci95
+        ci = "" if lo != lo else f"{lo:.4f} – {hi:.4f}"
+        spread = f"{e.split_std:.4f}" if e.split_std is not None else ""
+        why = "; ".join(f"{k}: {v}" for k, v in e.nan_reasons.items())
+        rows.append((f"{m} {'↑' if e.higher_is_better else '↓'}", e.mean, ci,
+                     f"{e.nan_count}" + (f" ({why})" if why else ""), spread))
+    ds = r.dataset
+    table(f"{r.name} on {ds['label']}/{ds['split']} ({ds['n_images']} images), protocol "
+          f"{r.protocol_name}, seed {r.seed}",
+          ["metric", "mean", "95% CI (bootstrap)", "NaN images", "std over splits"], rows)
 
 
 def _cmd_metrics(args: argparse.Namespace) -> int:
@@ -23,6 +97,9 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
             print(f"- {line}")
         print(f"\nmetrics: {', '.join(proto.metrics)}")
         print(f"default: {', '.join(proto.default_metrics)}")
+        print("\nfields (get_protocol(NAME).replace(FIELD=VALUE) makes a variant):")
+        for k, v in proto.fields().items():
+            print(f"  {k} = {v!r}")
         return 0
     rows = []
     for m in METRICS.values():
@@ -35,24 +112,12 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_dataset_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dataset", choices=("synth", "salicon"), default=None,
-                   help="default: salicon when a prepared copy is found, else synth")
-    p.add_argument("--data-dir", help="a prepared SALICON directory (or $SALBENCH_DATA)")
-    p.add_argument("--data-seed", type=int, default=0, help="the synthetic set's seed")
-
-
-def _spec(args: argparse.Namespace):
-    from .data import resolve
-
-    return resolve(args.dataset, args.data_dir, seed=args.data_seed)
-
-
 def _cmd_data_synth(args: argparse.Namespace) -> int:
     import time
 
     from .console import table
     from .data import DatasetSpec, describe, generate, load
+    from .data.datasets import synth_dir
 
     spec = DatasetSpec(name="synth", seed=args.data_seed, n_train=args.train, n_val=args.val)
     t0 = time.perf_counter()
@@ -62,29 +127,38 @@ def _cmd_data_synth(args: argparse.Namespace) -> int:
     for split in ("train", "val"):
         info = describe(load(spec, split))
         t = times.get(split)
-        rows.append((split, info["images"], info["items"], info["fixations"],
+        rows.append((split, info["images"], info["items"], info["fixations (originals)"],
                      "cached" if t is None else f"{t:.1f} s", info["fingerprint"]))
     table(f"synthetic dataset '{spec.label}' (seed {spec.seed})",
           ["split", "images", "items", "fixations", "generated in", "fingerprint"], rows,
-          caption=f"total {total:.1f} s; cache: $SALBENCH_HOME/synth")
+          caption=f"total {total:.1f} s; cache: {synth_dir(spec.synth_config)}")
     return 0
 
 
 def _cmd_data_prepare(args: argparse.Namespace) -> int:
+    import shlex
+
     from .console import note, table
     from .data.salicon import prepare
 
     report = prepare(args.src, args.out, edition=args.edition, fixations=args.fixations)
     rows = [(s, report.images.get(s, 0), report.items.get(s, 0), report.fixations.get(s, 0),
-             report.clipped.get(s, 0), report.maps_from_fixations.get(s, 0))
+             report.clipped.get(s, 0), report.dropped.get(s, 0),
+             report.maps_from_fixations.get(s, 0), report.maps_kept.get(s, 0))
             for s in ("train", "val")]
     table(f"SALICON {report.edition} -> {args.out}",
-          ["split", "images", "items", "fixations", "clipped points", "maps from fixations"],
-          rows)
+          ["split", "images", "items", "fixations", "clipped points", "dropped points",
+           "maps from fixations", "given maps kept"], rows)
     if report.unreadable:
-        note(f"{len(report.unreadable)} unreadable file(s) skipped:")
+        note(f"{len(report.unreadable)} item(s) skipped:")
         for path, why in report.unreadable:
-            print(f"  {path}: {why}")
+            print(f"  {path}: {why}", file=sys.stderr)
+    if report.repaired:
+        note(f"{len(report.repaired)} item(s) repaired:")
+        for path, what in report.repaired:
+            print(f"  {path}: {what}", file=sys.stderr)
+    note("score on it with: salbench run MODEL --dataset salicon --data-dir "
+         f"{shlex.quote(str(args.out))}")
     return 0
 
 
@@ -106,34 +180,25 @@ def _cmd_data_export(args: argparse.Namespace) -> int:
 
     from .console import note
     from .data import load
-    from .data.study import write_train, write_val
+    from .data.study import export_size, write_train, write_val
+    from .progress import progress_bar
 
     spec = _spec(args)
     out = Path(args.out)
-    write_train(load(spec, "train"), out / "train.pkl")
-    write_val(load(spec, "val"), out / "val.pkl", originals=not args.no_originals)
+    train, val = load(spec, "train"), load(spec, "val")
+    originals = not args.no_originals
+    sizes = {"train.pkl": export_size(train, "train"),
+             "val.pkl": export_size(val, "val", originals)}
+    note(f"writing {out / 'train.pkl'} (~{sizes['train.pkl'] / 2**30:.2f} GiB) and "
+         f"{out / 'val.pkl'} (~{sizes['val.pkl'] / 2**30:.2f} GiB"
+         + (", with X_original; --no-originals leaves the original images out" if originals
+            and val.has_images else "") + ")")
+    with progress_bar("train.pkl", len(train)) as advance:
+        write_train(train, out / "train.pkl", progress=advance)
+    with progress_bar("val.pkl", len(val)) as advance:
+        write_val(val, out / "val.pkl", originals=originals, progress=advance)
     note(f"wrote {out / 'train.pkl'} and {out / 'val.pkl'} (the replication study's format)")
     return 0
-
-
-def _print_result(r: dict, title: str | None = None) -> None:
-    from .console import table
-
-    rows = []
-    for m, e in r["metrics"].items():
-        lo, hi = e["ci95"]
-        ci = "" if lo is None or lo != lo else f"{lo:.4f} – {hi:.4f}"
-        spread = f"{e['split_std']:.4f}" if "split_std" in e else ""
-        rows.append((f"{m} {'↑' if e['higher_is_better'] else '↓'}", e["mean"], ci,
-                     e["nan_count"], spread))
-    ds = r["dataset"]
-    table(title or f"{r['model']} on {ds['label']}/{ds['split']} ({ds['n_images']} images), "
-          f"protocol {r['protocol']['name']}, seed {r['seed']}",
-          ["metric", "mean", "95% CI (bootstrap)", "NaN images", "std over splits"], rows)
-
-
-def _metrics_arg(value: str | None):
-    return None if not value else tuple(v.strip() for v in value.split(",") if v.strip())
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -142,64 +207,71 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     opts = RunOptions(
         model=args.model, spec=_spec(args), train=args.train, epochs=args.epochs,
-        seed=args.seed, device=args.device, out=args.out, protocols=tuple(args.protocol),
+        stop_after=args.stop_after, checkpoint_every=args.checkpoint_every, seed=args.seed,
+        device=args.device, out=args.out, protocols=tuple(_protocols(args)),
         metrics=_metrics_arg(args.metrics), score_seed=args.score_seed,
-        resume=not args.no_resume, preds_pkl=args.preds_pkl,
-        results_dir=None if args.no_record else args.results,
-        leaderboard_dir=None if args.no_record else args.leaderboards, plots=not args.no_plots)
+        resume=not args.no_resume, resume_from=args.resume, preds_pkl=args.preds_pkl,
+        store=None if args.no_record else _store(args), name=args.name,
+        normalize=args.normalize, plots=not args.no_plots, plot_format=args.plot_format)
     out = run(opts)
-    t = out.get("training")
+    if out.interrupted:
+        note(f"interrupted; nothing is lost. Resume with: {out.resume_command}")
+        return 130
+    t = out.training
     if t and t["epochs_run"]:
         note(f"trained {t['epochs_run']} epoch(s) in {t['seconds']:.1f} s "
              f"({t['images_per_second']:.0f} images/s on {t['device']}); "
              f"final train loss {t['final_train_loss']:.5f}"
              + (f", val loss {t['final_val_loss']:.5f}" if t["final_val_loss"] else ""))
-    for r in out["results"]:
+    for r in out.results:
         _print_result(r)
-    if out["results"]:
-        note(f"run directory: {out['out']} (preds.npz, result-*.json, plots/)")
+    for line in out.notes:
+        note(line)
+    if out.results:
+        where = f"; results stored in {opts.store}" if opts.store else ""
+        note(f"run directory: {out.out} (preds.npz, result-*.json, plots/){where}")
     return 0
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    import time
     from pathlib import Path
 
     from .console import note
     from .data import load
-    from .metrics import score_dataset
-    from .metrics.protocols import get_protocol
-    from .results import build_result, result_path, save_result
-    from .scoring import read_for_split
+    from .data.predictions import read_for_split
+    from .errors import UserError
+    from .evaluate import evaluate
+    from .registry import literature
+    from .results import check_name
 
-    metrics = {p: get_protocol(p).select_metrics(_metrics_arg(args.metrics))
-               for p in args.protocol}  # refuse a bad request before any work
+    protos = _protocols(args)
+    metrics = _metrics_arg(args.metrics)
+    for p in protos:
+        p.select_metrics(metrics)  # refuse a bad request before reading anything
+    name = args.name or Path(args.preds).stem
+    try:
+        check_name(name, "result name")
+    except UserError as exc:
+        raise UserError(f"{exc.what} (taken from the file name)", args.preds,
+                        "give one with --name") from None
     spec = _spec(args)
     val = load(spec, "val")
     preds = read_for_split(args.preds, val)
-    name = args.name or Path(args.preds).stem
-    fixations, names, fingerprint = val.fixation_list(), list(val.file_names), val.fingerprint()
-    for protocol in args.protocol:
-        t0 = time.perf_counter()
-        scores = score_dataset(preds, fixations, val.sizes, protocol=protocol,
-                               metrics=metrics[protocol], seed=args.seed, names=names)
-        r = build_result(scores, model=name, dataset_label=spec.label, split="val",
-                         fingerprint=fingerprint, wall_time_s=time.perf_counter() - t0)
+    store = _store(args)
+    results = evaluate(preds, val, name=name, dataset_label=spec.label, protocols=protos,
+                       metrics=metrics, seed=args.seed, normalize=args.normalize,
+                       store=store, literature=literature() if store else None)
+    for r in results:
         _print_result(r)
-        if args.out:
-            path = Path(args.out)
-            if len(args.protocol) > 1:
-                path = path.with_name(f"{path.stem}-{protocol}{path.suffix or '.json'}")
-        else:
-            path = Path(f"{name}-result-{protocol}.json")
-        save_result(r, path)
-        note(f"wrote {path}")
-        if args.results:
-            save_result(r, result_path(args.results, spec.label, protocol, name))
-    if args.results:
-        from .leaderboard import rebuild
-
-        rebuild(args.results, args.leaderboards)
+    if args.out:
+        path = Path(args.out)
+        for r in results:
+            p = path if len(results) == 1 else \
+                path.with_name(f"{path.stem}-{r.protocol_name}{path.suffix or '.json'}")
+            r.save(p)
+            note(f"wrote {p}")
+    if store:
+        note(f"stored as {name!r} in {store} (salbench leaderboard shows the boards)")
     return 0
 
 
@@ -221,76 +293,108 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
-    from .console import note
-    from .leaderboard import rebuild
+    import math
 
-    written = rebuild(args.results, args.out, sort=args.sort)
-    if not written:
-        note(f"no results under {args.results}; run 'salbench run MODEL' first")
+    from .console import note, table
+    from .leaderboard import rebuild
+    from .metrics.protocols import METRICS
+    from .registry import literature
+
+    store = _store(args)
+    boards = rebuild(store, literature(), sort=args.sort)
+    for path, why in boards.skipped:
+        note(f"skipped {path}: {why}")
+    if not boards.tables:
+        note(f"no results in {store}; 'salbench run MODEL' or 'salbench score FILE' adds some")
         return 1
-    for p in written:
-        print(p)
+    for (dataset, protocol), df in boards.tables.items():
+        metrics = df.attrs["metrics"]
+        rows = []
+        for _, row in df.iterrows():
+            vals = ["—" if (isinstance(row[m], float) and math.isnan(row[m])) else
+                    f"{row[m]:.3f}" for m in metrics]
+            rows.append((int(row["rank"]), row["name"], *vals, row["trained"]))
+        heads = [f"{m} {'↑' if METRICS[m].higher_is_better else '↓'}" for m in metrics]
+        table(f"{dataset} — {protocol} (sorted by {df.attrs['sorted_by']})",
+              ["#", "entry", *heads, "trained"], rows)
+    note(f"wrote {len(boards.written)} files (Markdown and CSV) to {store}")
     return 0
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .compare import compare_results
-    from .results import load_result, result_path
+    from .compare import compare
+    from .results import Store, load
 
-    def resolve_result(x: str) -> dict:
-        if Path(x).is_file():
-            return load_result(x)
-        spec = _spec(args)
-        return load_result(result_path(args.results, spec.label, args.protocol, x))
+    def resolve(x: str):
+        if x.endswith(".json") or Path(x).is_file():
+            return load(x)
+        label = _spec(args).label if args.dataset or args.data_dir else None
+        return Store(_store(args)).find(x, label, args.protocol)
 
-    ra, rb = resolve_result(args.a), resolve_result(args.b)
-    for t in compare_results(ra, rb, args.metric):
-        print(t.sentence(ra["model"], rb["model"]))
+    ra, rb = resolve(args.a), resolve(args.b)
+    for t in compare(ra, rb, args.metric, alpha=args.alpha):
+        print(t.sentence(ra.name, rb.name))
     return 0
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    import numpy as np
-
     from . import plots
     from .console import note
+    from .rundir import RunDir
 
-    run_dir = Path(args.run)
-    out = Path(args.out) if args.out else run_dir / "plots"
+    run = RunDir(args.run).require()
+    out = Path(args.out) if args.out else run.plots
     made = []
     if args.what == "curves":
-        made.append(plots.training_curves(run_dir / "train_log.jsonl",
-                                          out / "training-curves.png", run_dir.name))
+        made.append(plots.training_curves(run.log, out / "training-curves", run.path.name,
+                                          args.format, args.dpi))
     elif args.what == "filters":
-        from .train import latest_checkpoint, load_checkpoint
-
-        ckpt = latest_checkpoint(run_dir)
-        if ckpt is None:
-            raise FileNotFoundError(f"{run_dir}: no checkpoint")
-        state = load_checkpoint(ckpt)
-        made.append(plots.filters(state["state_dict"]["features.0.weight"].numpy(),
-                                  out / "filters-conv1.png", f"{state['model']}: conv1"))
+        weights, model = run.conv1_weights()
+        made.append(plots.filters(weights, out / "filters-conv1", f"{model}: conv1",
+                                  args.format, args.dpi))
     else:
         from .data import load
-        from .results import load_result, per_image_scores
 
-        result = load_result(run_dir / f"result-{args.protocol}.json")
-        spec = _spec(args)
-        val = load(spec, "val")
-        with np.load(run_dir / "preds.npz", allow_pickle=False) as z:
-            preds = z["preds"]
-        metric = args.metric or next(iter(result["metrics"]))
-        if metric not in result["metrics"]:
-            raise ValueError(f"{metric!r} is not in {run_dir}/result-{args.protocol}.json")
-        made += plots.best_worst(val, preds, per_image_scores(result, metric), metric,
-                                 result["metrics"][metric]["higher_is_better"], out, args.k)
+        result = run.result(args.protocol)
+        val = load(_spec(args), "val")
+        preds, _ = run.predictions()
+        metric = args.metric or next(iter(result.metrics))
+        made += plots.best_worst(val, preds, result, metric, out, args.k, args.format,
+                                 args.dpi)
     for p in made:
         note(f"wrote {p}")
     return 0
+
+
+def _add_dataset_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", choices=("synth", "salicon", "study"), default=None,
+                   help="synth (generated, the default), salicon (a folder made by 'salbench "
+                        "data prepare') or study (a folder with the study's train.pkl and "
+                        "val.pkl); default: salicon/study when --data-dir holds one, else synth")
+    p.add_argument("--data-dir", help="the salicon or study folder (or $SALBENCH_DATA)")
+    p.add_argument("--data-seed", type=int, default=0, help="the synthetic set's seed")
+
+
+def _add_scoring_args(p: argparse.ArgumentParser, seed_flag: str) -> None:
+    p.add_argument("--protocol", nargs="+", default=[DEFAULT_PROTOCOL], choices=PROTOCOL_NAMES,
+                   help=f"one or more (default: {DEFAULT_PROTOCOL}); 'salbench metrics' lists "
+                        "them")
+    p.add_argument("--protocol-option", action="append", metavar="FIELD=VALUE",
+                   help="change a protocol field (a variant, recorded under its own name); "
+                        "repeatable")
+    p.add_argument("--gt-maps", action="store_true",
+                   help="cc/kld/sim/emd against the data set's own maps (SALICON 2017's "
+                        "maps/) instead of blurred fixations")
+    p.add_argument("--metrics", help="comma-separated (default: each protocol's set)")
+    p.add_argument(seed_flag, type=int, default=0, help="seed of the sampled metrics")
+    p.add_argument("--normalize", choices=("clip", "minmax"),
+                   help="make maps fit the protocol first: clip to [0, 1], or min-max scale "
+                        "each map (recorded); without it, maps a protocol cannot take are "
+                        "refused")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -301,62 +405,76 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"salbench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("run", help="train or load a model, predict val, score, record")
+    p = sub.add_parser("run", help="train or load a model, predict val, score, record",
+                       description="Train (with --train) or load a model, predict the val "
+                                   "split, score it and record the result in the store.")
     p.add_argument("model", help="a registry name (salbench models)")
-    p.add_argument("--train", action="store_true", help="train first (resumes if it can)")
+    p.add_argument("--train", action="store_true",
+                   help="train first (continues from the run's newest checkpoint)")
     _add_dataset_args(p)
-    p.add_argument("--epochs", type=int, help="override the card's number of epochs")
+    p.add_argument("--epochs", type=int,
+                   help="the schedule's length (default: the card's; the learning rate runs "
+                        "linspace(start, end, EPOCHS))")
+    p.add_argument("--stop-after", type=int, metavar="N",
+                   help="stop after N epochs of the schedule (resumable: run again with a "
+                        "larger N, or without it, to continue)")
+    p.add_argument("--checkpoint-every", type=int, metavar="N", help="default: the card's")
+    p.add_argument("--resume", metavar="PATH", help="continue from this checkpoint")
+    p.add_argument("--no-resume", action="store_true",
+                   help="train from scratch (earlier checkpoints are moved aside)")
     p.add_argument("--seed", type=int, default=0, help="training seed")
     p.add_argument("--device", default="auto", help="auto (cuda if present), cpu, cuda, cuda:1")
-    p.add_argument("--out", help="run directory (default runs/MODEL/DATASET/seedN)")
-    p.add_argument("--protocol", nargs="+", default=["replication"],
-                   choices=("replication", "mit", "exact"))
-    p.add_argument("--metrics", help="comma-separated (default: the protocol's set)")
-    p.add_argument("--score-seed", type=int, default=0, help="seed of the sampled metrics")
-    p.add_argument("--no-resume", action="store_true", help="train from scratch")
+    p.add_argument("--out", help="run directory (default runs/ENTRY/DATASET)")
+    _add_scoring_args(p, "--score-seed")
+    p.add_argument("--name", help="the entry's name on the boards (default: the model plus "
+                                  "what differs from its card, e.g. shallow-pan@3ep)")
     p.add_argument("--preds-pkl", action="store_true", help="also write the study's preds.pkl")
-    p.add_argument("--results", default="leaderboards/results", help="result store")
-    p.add_argument("--leaderboards", default="leaderboards", help="where boards are rebuilt")
-    p.add_argument("--no-record", action="store_true",
-                   help="do not store the result or rebuild the leaderboards")
+    p.add_argument("--store", help=STORE_HELP)
+    p.add_argument("--no-record", action="store_true", help="do not store the result")
     p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--plot-format", choices=("png", "pdf", "svg"), default="png")
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("score", help="score a predictions file against a dataset's val split")
-    p.add_argument("preds", help="preds.pkl (the study's), .npz, .npy or a folder of PNG maps")
+    p = sub.add_parser("score", help="score a predictions file against a dataset's val split",
+                       description="Score predictions against the val split: the result is "
+                                   "printed and stored in the result store (--store; "
+                                   "--no-store to skip); --out writes a copy of it.")
+    p.add_argument("preds", help="preds.pkl (the study's), .npz, .npy or a folder of map images")
     _add_dataset_args(p)
-    p.add_argument("--protocol", nargs="+", default=["replication"],
-                   choices=("replication", "mit", "exact"))
-    p.add_argument("--metrics", help="comma-separated (default: the protocol's set)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the sampled metrics")
-    p.add_argument("--name", help="model name in the result (default: the file's name)")
-    p.add_argument("--out", help="the result JSON (default: NAME-result-PROTOCOL.json here)")
-    p.add_argument("--results", help="also store it in this result store (and rebuild)")
-    p.add_argument("--leaderboards", default="leaderboards")
+    _add_scoring_args(p, "--seed")
+    p.add_argument("--name", help="the entry's name (default: the file's name)")
+    p.add_argument("--out", help="also write the result JSON here (one per protocol)")
+    p.add_argument("--store", help=STORE_HELP)
+    p.add_argument("--no-store", action="store_true", help="do not store the result")
     p.set_defaults(func=_cmd_score)
 
-    p = sub.add_parser("leaderboard", help="rebuild leaderboards from stored results")
-    p.add_argument("--results", default="leaderboards/results")
-    p.add_argument("--out", default="leaderboards")
-    p.add_argument("--sort", help="metric to sort by (default: cc)")
+    p = sub.add_parser("leaderboard", help="rebuild and print the leaderboards of a store")
+    p.add_argument("--store", help=STORE_HELP)
+    p.add_argument("--sort", help="a metric on the boards (default: cc)")
     p.set_defaults(func=_cmd_leaderboard)
 
-    p = sub.add_parser("compare", help="paired test of two models over per-image scores")
-    p.add_argument("a", help="a result JSON, or a model name in the result store")
+    p = sub.add_parser("compare", help="paired test of two entries over per-image scores")
+    p.add_argument("a", help="a result JSON, or an entry name in the store")
     p.add_argument("b")
-    p.add_argument("--metric", help="one metric (default: every shared metric)")
-    p.add_argument("--protocol", default="replication")
+    p.add_argument("--metric", help="one metric (default: every shared metric, "
+                                    "Holm-corrected)")
+    p.add_argument("--protocol", help="which protocol's results (needed when an entry has "
+                                      "several)")
+    p.add_argument("--alpha", type=float, default=0.05)
     _add_dataset_args(p)
-    p.add_argument("--results", default="leaderboards/results")
+    p.add_argument("--store", help=STORE_HELP)
     p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("plot", help="training curves, first-layer filters, qualitative grids")
     p.add_argument("what", choices=("curves", "filters", "grid"))
     p.add_argument("run", help="a run directory (salbench run --out)")
-    p.add_argument("--out", help="where PNGs go (default RUN/plots)")
+    p.add_argument("--out", help="where figures go (default RUN/plots)")
     p.add_argument("--metric", help="grid: rank images by this metric")
-    p.add_argument("--protocol", default="replication")
+    p.add_argument("--protocol", help="grid: the run's result under this protocol (needed when "
+                                      "it has several)")
     p.add_argument("--k", type=int, default=4, help="grid: images per figure")
+    p.add_argument("--format", choices=("png", "pdf", "svg"), default="png")
+    p.add_argument("--dpi", type=int, default=150)
     _add_dataset_args(p)
     p.set_defaults(func=_cmd_plot)
 
@@ -375,7 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=_cmd_data_synth)
     q = dsub.add_parser("prepare", help="convert an official SALICON release")
     q.add_argument("--from", dest="src", required=True, help="the release's directory")
-    q.add_argument("--out", required=True, help="where train.npz and val.npz go")
+    q.add_argument("--out", required=True, help="where train.npz, val.npz (and val-maps.npz) go")
     q.add_argument("--edition", choices=("auto", "2015", "2017"), default="auto")
     q.add_argument("--fixations", choices=("fixations", "mouse"), default="fixations",
                    help="2017 only: the fixations, or the raw mouse samples")
@@ -384,11 +502,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dataset_args(q)
     q.add_argument("--split", nargs="+", choices=("train", "val"), default=["train", "val"])
     q.set_defaults(func=_cmd_data_info)
-    q = dsub.add_parser("export", help="write train.pkl / val.pkl in the study's format")
+    q = dsub.add_parser("export", help="write train.pkl / val.pkl in the study's format",
+                        description="Write the data set as the study's train.pkl and val.pkl. "
+                                    "val.pkl carries every original image as float32 "
+                                    "(X_original, about 3.5 MB per 480x640 image); "
+                                    "--no-originals leaves them out.")
     _add_dataset_args(q)
     q.add_argument("--out", required=True)
     q.add_argument("--no-originals", action="store_true",
-                   help="leave X_original out of val.pkl (it is large)")
+                   help="leave X_original out of val.pkl (it is most of the file)")
     q.set_defaults(func=_cmd_data_export)
 
     p = sub.add_parser("metrics", help="list metrics and protocols")
@@ -403,11 +525,16 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    from .errors import UserError
+
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, KeyError) as exc:
+    except UserError as exc:
         print(f"salbench: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("salbench: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,8 +1,11 @@
-"""Is model A better than model B?  A paired test over per-image scores.
+"""Is entry A better than entry B?  A paired test over per-image scores.
 
-Two models scored on the same images under the same protocol give paired samples; the
-difference is tested with the Wilcoxon signed-rank test (no normality assumption) and
-reported with the paired t-test's p-value and a 95% bootstrap CI of the mean difference.
+Two entries scored on the same images under the same protocol give paired samples; the
+difference is tested with the Wilcoxon signed-rank test (no normality assumption),
+reported with the paired t-test's p-value and a seeded 95% bootstrap CI of the mean
+difference.  Several metrics at once: Holm's step-down correction of the Wilcoxon
+p-values (family-wise error rate ``alpha``).  The verdict says "A is better" only when the
+corrected test and the CI agree; when they disagree it says so.
 """
 
 from __future__ import annotations
@@ -10,9 +13,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
-from .results import per_image_scores
+from .errors import UserError
+from .results import Result
+from .stats import bootstrap_ci
+
+ALPHA = 0.05
+RESAMPLES = 4000
+TINY_P = 1e-16
+
+
+def format_p(p: float) -> str:
+    """p-values below float precision print as ``< 1e-16``, not 0."""
+    if p != p:
+        return "nan"
+    return f"< {TINY_P:g}" if p < TINY_P else f"{p:.3g}"
 
 
 @dataclass
@@ -26,78 +41,128 @@ class PairedTest:
     p_wilcoxon: float
     p_ttest: float
     higher_is_better: bool
-    alpha: float = 0.05
+    alpha: float = ALPHA
+    p_adjusted: float | None = None  # Holm-corrected, when several metrics are tested
+    correction: str = ""
+
+    @property
+    def p_decision(self) -> float:
+        return self.p_wilcoxon if self.p_adjusted is None else self.p_adjusted
+
+    @property
+    def test_says(self) -> bool:
+        return bool(self.p_decision < self.alpha)
+
+    @property
+    def ci_says(self) -> bool:
+        lo, hi = self.ci95
+        return bool(lo > 0 or hi < 0)
 
     @property
     def significant(self) -> bool:
-        return bool(self.p_wilcoxon < self.alpha)
+        return self.test_says and self.ci_says
 
     @property
     def better(self) -> str | None:
-        """'A' or 'B' when the difference is significant, else None."""
+        """'A' or 'B' when the test and the CI agree on a difference, else None."""
         if not self.significant or self.mean_diff == 0:
             return None
         a_higher = self.mean_diff > 0
         return "A" if a_higher == self.higher_is_better else "B"
 
+    def verdict(self, name_a: str = "A", name_b: str = "B") -> str:
+        if self.better:
+            return f"{name_a if self.better == 'A' else name_b} is better"
+        if self.test_says != self.ci_says:
+            return ("no significant difference (the test and the bootstrap CI disagree: "
+                    "treat as inconclusive)")
+        return "no significant difference"
+
     def sentence(self, name_a: str = "A", name_b: str = "B") -> str:
-        verdict = (f"{name_a if self.better == 'A' else name_b} is better"
-                   if self.better else "no significant difference")
-        return (f"{self.metric}: {name_a} {self.mean_a:.4f} vs {name_b} {self.mean_b:.4f}, "
-                f"difference {self.mean_diff:+.4f} (95% CI {self.ci95[0]:+.4f} to "
-                f"{self.ci95[1]:+.4f}) over {self.n} images; Wilcoxon p = "
-                f"{self.p_wilcoxon:.3g}, paired t p = {self.p_ttest:.3g}: {verdict} at "
-                f"alpha = {self.alpha}")
+        direction = "higher" if self.higher_is_better else "lower"
+        adj = "" if self.p_adjusted is None else \
+            f" ({self.correction}-corrected {format_p(self.p_adjusted)})"
+        return (f"{self.metric} ({direction} is better): {name_a} {self.mean_a:.4f} vs "
+                f"{name_b} {self.mean_b:.4f}, difference {self.mean_diff:+.4f} (95% CI "
+                f"{self.ci95[0]:+.4f} to {self.ci95[1]:+.4f}) over {self.n} images; Wilcoxon p "
+                f"= {format_p(self.p_wilcoxon)}{adj}, paired t p = {format_p(self.p_ttest)}: "
+                f"{self.verdict(name_a, name_b)} at alpha = {self.alpha}")
 
 
 def paired_test(a, b, metric: str = "", higher_is_better: bool = True, seed: int = 0,
-                alpha: float = 0.05, resamples: int = 4000) -> PairedTest:
+                alpha: float = ALPHA, resamples: int = RESAMPLES) -> PairedTest:
     """Wilcoxon signed-rank and paired t-test of ``a - b`` (images where either is NaN are
     left out), with a seeded percentile-bootstrap 95% CI of the mean difference."""
+    from scipy import stats
+
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     if a.shape != b.shape:
-        raise ValueError(f"per-image scores differ in length ({a.size} vs {b.size}): "
-                         "compare results on the same images")
+        raise UserError(f"per-image scores differ in length ({a.size} vs {b.size})",
+                        hint="compare results on the same images")
     keep = ~(np.isnan(a) | np.isnan(b))
     a, b = a[keep], b[keep]
     if a.size < 2:
-        raise ValueError(f"{metric}: fewer than 2 images with both scores defined")
+        raise UserError(f"{metric}: fewer than 2 images with both scores defined")
     d = a - b
     if np.all(d == 0):
         p_w = p_t = 1.0
     else:
-        p_w = float(stats.wilcoxon(a, b, zero_method="wilcox").pvalue)
-        if np.ptp(d) <= 1e-12 * np.abs(d).max():
-            p_t = 0.0  # the same shift on every image (up to rounding): no variance to test
-        else:
-            p_t = float(stats.ttest_rel(a, b).pvalue)
-    rng = np.random.default_rng(seed)
-    boot = d[rng.integers(0, d.size, (resamples, d.size))].mean(axis=1)
-    lo, hi = np.quantile(boot, [0.025, 0.975])
+        with np.errstate(all="ignore"):
+            p_w = float(stats.wilcoxon(a, b, zero_method="wilcox").pvalue)
+            if np.ptp(d) <= 1e-12 * np.abs(d).max():
+                p_t = 0.0  # the same shift on every image (up to rounding): no variance
+            else:
+                p_t = float(stats.ttest_rel(a, b).pvalue)
+    lo, hi = bootstrap_ci(d, seed=seed, resamples=resamples)
     return PairedTest(metric=metric, n=int(d.size), mean_a=float(a.mean()),
-                      mean_b=float(b.mean()), mean_diff=float(d.mean()),
-                      ci95=(float(lo), float(hi)), p_wilcoxon=p_w, p_ttest=p_t,
-                      higher_is_better=higher_is_better, alpha=alpha)
+                      mean_b=float(b.mean()), mean_diff=float(d.mean()), ci95=(lo, hi),
+                      p_wilcoxon=p_w, p_ttest=p_t, higher_is_better=higher_is_better,
+                      alpha=alpha)
 
 
-def compare_results(ra: dict, rb: dict, metric: str | None = None) -> list[PairedTest]:
-    """Paired tests for the metrics two result files share (or ``metric`` only)."""
-    if ra["protocol"]["name"] != rb["protocol"]["name"]:
-        raise ValueError(f"results use different protocols ({ra['protocol']['name']} vs "
-                         f"{rb['protocol']['name']}): their numbers are not comparable")
-    fa, fb = ra["dataset"].get("fingerprint"), rb["dataset"].get("fingerprint")
-    if fa and fb and fa != fb:
-        raise ValueError("results are on different data (dataset fingerprints differ)")
-    names_a, names_b = ra["per_image"]["names"], rb["per_image"]["names"]
-    if names_a != names_b:
-        raise ValueError("results list different images (or in another order)")
-    shared = [m for m in ra["metrics"] if m in rb["metrics"]]
+def holm(tests: list[PairedTest]) -> list[PairedTest]:
+    """Holm's step-down correction of the Wilcoxon p-values, in place."""
+    if len(tests) < 2:
+        return tests
+    order = sorted(range(len(tests)), key=lambda i: tests[i].p_wilcoxon)
+    m = len(tests)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * tests[i].p_wilcoxon))
+        tests[i].p_adjusted = running
+        tests[i].correction = "Holm"
+    return tests
+
+
+def check_comparable(ra: Result, rb: Result) -> None:
+    if ra.protocol_name != rb.protocol_name:
+        raise UserError(f"the results use different protocols ({ra.protocol_name} vs "
+                        f"{rb.protocol_name})", hint="their numbers are not comparable; "
+                        "score both under one protocol")
+    fa, fb = ra.dataset.get("fingerprint"), rb.dataset.get("fingerprint")
+    if not fa or not fb:
+        missing = ra.source or ra.name if not fa else rb.source or rb.name
+        raise UserError("a result has no dataset fingerprint, so its data cannot be "
+                        "checked", missing, "rescore it with this salbench")
+    if fa != fb:
+        raise UserError("the results are on different data (dataset fingerprints "
+                        f"{fa} and {fb} differ)", hint="score both on the same split")
+    if ra.image_names != rb.image_names:
+        raise UserError("the results list different images (or in another order)")
+
+
+def compare(ra: Result, rb: Result, metric: str | None = None,
+            alpha: float = ALPHA) -> list[PairedTest]:
+    """Paired tests for the metrics two results share (or ``metric`` only), Holm-corrected
+    when there are several."""
+    check_comparable(ra, rb)
+    shared = [m for m in ra.metrics if m in rb.metrics]
     if metric:
         if metric not in shared:
-            raise ValueError(f"metric {metric!r} is not in both results (shared: "
-                             f"{', '.join(shared)})")
+            raise UserError(f"metric {metric!r} is not in both results",
+                            hint=f"shared: {', '.join(shared)}")
         shared = [metric]
-    return [paired_test(per_image_scores(ra, m), per_image_scores(rb, m), m,
-                        ra["metrics"][m]["higher_is_better"], seed=int(ra.get("seed") or 0))
-            for m in shared]
+    tests = [paired_test(ra.scores(m), rb.scores(m), m, ra.metrics[m].higher_is_better,
+                         seed=ra.seed, alpha=alpha) for m in shared]
+    return holm(tests)

@@ -1,68 +1,95 @@
-"""``salbench leaderboard``: ``leaderboards/<dataset>-<protocol>.md`` and ``.csv`` from the
-stored result files.  Generated, never hand-edited.
+"""Leaderboards: ``<dataset>-<protocol>.md`` and ``.csv`` beside the results of a store.
+Generated, never hand-edited.
 
-Measured rows (one per model, sorted by the primary metric, the right way round for
-lower-is-better metrics) and numbers reported in the literature (from the model cards) are
-two separate tables: a reported number is never ranked against a measured one.
+Measured rows (one per entry, sorted by the primary metric, the right way round for
+lower-is-better metrics, each labelled with what it was trained on and the data it was
+scored on) and numbers reported in the literature (handed in by the caller) are two
+separate tables: a reported number is never ranked against a measured one.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from .errors import UserError
 from .io import write_atomic
 from .metrics.protocols import METRICS, PROTOCOLS
-from .results import BOOTSTRAP_RESAMPLES, iter_results
+from .results import Result, Store
+from .stats import BOOTSTRAP_RESAMPLES
+from .suggest import did_you_mean
 
-PRIMARY = {"replication": "cc", "mit": "cc", "exact": "cc"}
+PRIMARY = "cc"
+
+
+@dataclass
+class Boards:
+    written: list[Path] = field(default_factory=list)
+    tables: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _order(metrics: set[str], protocol: str) -> list[str]:
-    proto = PROTOCOLS.get(protocol)
-    known = list(proto.metrics) if proto else []
+    proto = PROTOCOLS.get(protocol.split("[")[0])
+    known = list(proto.metrics) if proto else list(METRICS)
     return [m for m in known if m in metrics] + sorted(metrics - set(known))
 
 
-def table(results: list[dict], protocol: str, sort: str | None = None) -> pd.DataFrame:
-    """One row per model (the newest result when a model appears twice)."""
-    latest: dict[str, dict] = {}
-    for r in results:
-        if r["model"] not in latest or r.get("created", "") >= latest[r["model"]].get("created",
-                                                                                      ""):
-            latest[r["model"]] = r
-    metrics = _order({m for r in latest.values() for m in r["metrics"]}, protocol)
+def trained_on(r: Result) -> str:
+    """What an entry was trained on: ``3/1000 epochs`` (3 of a 1,000-epoch schedule)."""
+    t = r.training or {}
+    card = r.model_card or {}
+    if card.get("kind") == "network" or t:
+        done = t.get("epochs_done") or (r.checkpoint or {}).get("epoch")
+        total = t.get("schedule_epochs") or (card.get("train") or {}).get("epochs")
+        if done is None:
+            return ""
+        return f"{done}/{total} epochs" if total else f"{done} epochs"
+    if (card.get("train") or {}).get("fit"):
+        return "fitted on train"
+    return "—" if card else "file"
+
+
+def table(results: list[Result], protocol: str, sort: str | None = None) -> pd.DataFrame:
+    """One row per entry (an entry name is one file in a store, so one result)."""
+    metrics = _order({m for r in results for m in r.metrics}, protocol)
     rows = []
-    for r in latest.values():
-        card = r.get("model_card") or {}
-        row = {"model": r["model"], "kind": card.get("kind", ""),
-               "params": card.get("params"), "n_images": r["dataset"].get("n_images"),
-               "seed": r.get("seed"),
-               "epochs": (r.get("checkpoint") or {}).get("epoch"),
-               "fingerprint": r["dataset"].get("fingerprint"),
-               "checkpoint_sha256": ((r.get("checkpoint") or {}).get("sha256") or "")[:16],
-               "salbench": r.get("salbench_version"), "commit": _short(r.get("git_commit")),
-               "created": r.get("created")}
+    for r in results:
+        card = r.model_card or {}
+        ds = r.dataset
+        prep = ds.get("preparation") or {}
+        row = {"name": r.name, "model": r.model or "", "kind": card.get("kind", ""),
+               "params": card.get("params"), "trained": trained_on(r),
+               "n_images": ds.get("n_images"), "seed": r.seed,
+               "fingerprint": ds.get("fingerprint") or "",
+               "data": "/".join(str(v) for k, v in prep.items() if k in ("edition",
+                                                                         "fixations")),
+               "normalize": (r.preprocessing or {}).get("normalize") or "",
+               "checkpoint_sha256": ((r.checkpoint or {}).get("sha256") or "")[:16],
+               "salbench": r.salbench_version, "commit": _short(r.git_commit),
+               "created": r.created}
         for m in metrics:
-            e = r["metrics"].get(m)
-            row[m] = e["mean"] if e else math.nan
-            lo, hi = (e or {}).get("ci95", [None, None])
-            row[f"{m}_ci_lo"] = math.nan if lo is None else lo
-            row[f"{m}_ci_hi"] = math.nan if hi is None else hi
-            row[f"{m}_nan"] = (e or {}).get("nan_count", 0)
+            e = r.metrics.get(m)
+            row[m] = e.mean if e else math.nan
+            row[f"{m}_ci_lo"] = e.ci95[0] if e else math.nan
+            row[f"{m}_ci_hi"] = e.ci95[1] if e else math.nan
+            row[f"{m}_nan"] = e.nan_count if e else 0
         rows.append(row)
     df = pd.DataFrame(rows)
     if df.empty:
         return df
-    for col in ("params", "epochs", "n_images", "seed"):
+    for col in ("params", "n_images", "seed"):
         df[col] = df[col].astype("Int64")
-    key = sort or PRIMARY.get(protocol, metrics[0] if metrics else "model")
-    if key not in df.columns:
-        key = metrics[0]
+    key = sort or (PRIMARY if PRIMARY in metrics else metrics[0])
+    if key not in metrics:
+        raise UserError(f"cannot sort by {key!r}: not a metric on the {protocol} board"
+                        f"{did_you_mean(key, metrics)}", hint=f"it has {', '.join(metrics)}")
     higher = METRICS[key].higher_is_better if key in METRICS else True
-    df = df.sort_values(key, ascending=not higher, na_position="last", kind="stable")
+    df = df.sort_values([key, "name"], ascending=[not higher, True], na_position="last",
+                        kind="stable")
     df.insert(0, "rank", range(1, len(df) + 1))
     df.attrs["metrics"] = metrics
     df.attrs["sorted_by"] = key
@@ -75,7 +102,13 @@ def _short(commit: str | None) -> str:
     return commit[:10] + ("-dirty" if commit.endswith("-dirty") else "")
 
 
-def _cell(row, m: str) -> str:
+def cell(text: object) -> str:
+    """A Markdown table cell: pipes escaped, line breaks and backticks flattened."""
+    s = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("`", "'")
+    return " ".join(s.split())
+
+
+def _value(row, m: str) -> str:
     v = row[m]
     nan = int(row.get(f"{m}_nan", 0) or 0)
     if v is None or (isinstance(v, float) and math.isnan(v)):
@@ -85,84 +118,95 @@ def _cell(row, m: str) -> str:
     return f"{v:.3f}{ci}" + (f" [{nan} NaN]" if nan else "")
 
 
-def literature() -> list[dict]:
-    """Reported scores from the model cards, each labelled with its dataset and protocol
-    (shown on every board as context, in their own table)."""
-    from .registry import cards
-
-    rows = []
-    for card in cards().values():
-        for rep in card.reported:
-            rows.append({"model": rep.model or card.name, "label": rep.label,
-                         "dataset": rep.dataset,
-                         "protocol": rep.protocol, "source": rep.source, "note": rep.note,
-                         **rep.scores})
-    return rows
-
-
-def markdown(df: pd.DataFrame, dataset: str, protocol: str) -> str:
+def markdown(df: pd.DataFrame, dataset: str, protocol: str,
+             literature: list[dict] | None = None) -> str:
     proto = PROTOCOLS.get(protocol)
     metrics = df.attrs.get("metrics", [])
     key = df.attrs.get("sorted_by")
-    lines = [f"# {dataset} — `{protocol}` protocol", "",
+    lines = [f"# {cell(dataset)} — `{cell(protocol)}` protocol", "",
              "<!-- generated by `salbench leaderboard`; do not edit by hand -->", ""]
     if proto:
         lines += [f"Protocol: {proto.summary} (`salbench metrics --protocol {protocol}` spells "
                   "out every choice).", ""]
+    else:
+        lines += [f"Protocol: a variant of a named protocol ({cell(protocol)}); its result "
+                  "files record every changed field.", ""]
     lines += ["## Measured", ""]
-    prints = df["fingerprint"].dropna().unique().tolist() if "fingerprint" in df else []
-    if len(prints) > 1:
+    prints = sorted({p for p in df["fingerprint"].tolist() if p}) if "fingerprint" in df else []
+    versions = len(prints) > 1
+    if versions:
         lines += [f"> **Warning**: these rows were scored on {len(prints)} different versions "
-                  f"of the data (fingerprints {', '.join(map(str, prints))}); rescore the "
-                  "older ones before comparing them.", ""]
-    head = ["#", "model"] + [f"{m} {'↑' if METRICS[m].higher_is_better else '↓'}"
-                             if m in METRICS else m for m in metrics] + ["params", "epochs"]
+                  f"of the data (the `data` column says which); only rows on the same version "
+                  "are comparable.", ""]
+    head = ["#", "entry"] + [f"{m} {'↑' if METRICS[m].higher_is_better else '↓'}"
+                             if m in METRICS else m for m in metrics] + ["trained", "params"]
+    if versions:
+        head.append("data")
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for _, row in df.iterrows():
         params = "" if pd.isna(row.get("params")) else f"{int(row['params']):,}"
-        epochs = "" if pd.isna(row.get("epochs")) else str(int(row["epochs"]))
-        cells = [str(row["rank"]), f"`{row['model']}`"] + [_cell(row, m) for m in metrics] + \
-            [params, epochs]
+        cells = [str(row["rank"]), f"`{cell(row['name'])}`"] + \
+            [_value(row, m) for m in metrics] + [cell(row["trained"]), params]
+        if versions:
+            cells.append(cell(f"{row['fingerprint'][:8]} {row['data']}".strip()))
         lines.append("| " + " | ".join(cells) + " |")
     n = df["n_images"].dropna().unique().tolist() if "n_images" in df else []
     seeds = sorted({int(s) for s in df["seed"].dropna().tolist()}) if "seed" in df else []
     better = "higher" if key in METRICS and METRICS[key].higher_is_better else "lower"
+    normalized = sorted({x for x in df["normalize"].tolist() if x}) if "normalize" in df else []
     lines += ["", f"Sorted by `{key}` ({better} is better). In brackets: 95% bootstrap "
               "confidence interval of the mean over images (seeded, "
               f"{BOOTSTRAP_RESAMPLES} resamples). Images: {', '.join(map(str, n))}; "
               f"scoring seed(s): {', '.join(map(str, seeds))}. — marks a metric that is "
-              "undefined for the model (e.g. CC of a constant map).", ""]
-    lit = literature()
+              "undefined for the entry (e.g. CC of a constant map). `trained`: epochs run "
+              "of the schedule's length." + (f" Some predictions were normalised before "
+                                             f"scoring ({', '.join(normalized)})."
+                                             if normalized else ""), ""]
+    lit = literature or []
     if lit:
+        cols = [m for m in ("cc", "sauc", "auc_borji", "auc_judd", "nss", "kld", "sim", "ig")
+                if any(m in r for r in lit)]
         lines += ["## Reported in the literature (not measured here; never ranked above)", "",
-                  "These numbers come from the papers named; they are on SALICON under the "
-                  "protocol named, so they are context for this board, not entries in it.", "",
-                  "| source | model | dataset | protocol | cc | sauc | auc_borji |",
-                  "|---|---|---|---|---|---|---|"]
+                  "Numbers from the papers named, on the data set, split and release they "
+                  "name, under the protocol they name (`unknown` where the paper does not "
+                  "say): context for this board, not entries in it.", "",
+                  "| source | model | data | protocol | " + " | ".join(cols) + " |",
+                  "|---|---|---|---|" + "---|" * len(cols)]
         for r in lit:
-            model = f"`{r['model']}`" if " " not in r["model"] else r["model"]
-            cells = [r["label"], model, r["dataset"], f"`{r['protocol']}`"] + \
-                [f"{r[m]:.3f}" if m in r else "" for m in ("cc", "sauc", "auc_borji")]
+            data = " ".join(x for x in (r.get("dataset", ""), r.get("release", ""),
+                                        r.get("split", "")) if x)
+            cells = [cell(r["label"]), cell(r["model"]), cell(data),
+                     f"`{cell(r['protocol'])}`"] + [f"{r[m]:.3f}" if m in r else ""
+                                                    for m in cols]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
 
 
-def rebuild(results_dir: str | Path = "leaderboards/results",
-            out_dir: str | Path = "leaderboards", sort: str | None = None) -> list[Path]:
-    """Write one ``.md`` and one ``.csv`` per (dataset, protocol) found."""
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for r in iter_results(results_dir):
-        if r["dataset"].get("split", "val") != "val":
+def rebuild(store: Store | str | Path, literature: list[dict] | None = None,
+            sort: str | None = None) -> Boards:
+    """Write one ``.md`` and one ``.csv`` per (dataset, protocol) in ``store``; files that
+    fail validation are skipped (listed in ``Boards.skipped``), the rest are built."""
+    st = store if isinstance(store, Store) else Store(store)
+    results, skipped = st.results()
+    boards = Boards(skipped=skipped)
+    groups: dict[tuple[str, str], list[Result]] = {}
+    for r in results:
+        if r.dataset.get("split", "val") != "val":
             continue
-        key = (r["dataset"]["label"], r["protocol"]["name"])
-        groups.setdefault(key, []).append(r)
-    written = []
-    for (dataset, protocol), results in sorted(groups.items()):
-        df = table(results, protocol, sort)
-        stem = Path(out_dir) / f"{dataset}-{protocol}"
-        md = markdown(df, dataset, protocol)
-        written.append(write_atomic(stem.with_suffix(".md"), lambda f, t=md: f.write(t.encode())))
+        groups.setdefault((r.dataset_label, r.protocol_name), []).append(r)
+    if sort is not None and groups and not any(
+            sort in r.metrics for rs in groups.values() for r in rs):
+        on = sorted({m for rs in groups.values() for r in rs for m in r.metrics})
+        raise UserError(f"cannot sort by {sort!r}: no board has it{did_you_mean(sort, on)}",
+                        hint=f"metrics on the boards: {', '.join(on)}")
+    for (dataset, protocol), rs in sorted(groups.items()):
+        key = sort if sort is not None and any(sort in r.metrics for r in rs) else None
+        df = table(rs, protocol, key)
+        boards.tables[(dataset, protocol)] = df
+        md = markdown(df, dataset, protocol, literature)
         csv = df.to_csv(index=False)
-        written.append(write_atomic(stem.with_suffix(".csv"), lambda f, t=csv: f.write(t.encode())))
-    return written
+        for suffix, text in ((".md", md), (".csv", csv)):
+            path = st.board_path(dataset, protocol, suffix)
+            boards.written.append(write_atomic(path, lambda f, t=text: f.write(t.encode())))
+    return boards

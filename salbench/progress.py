@@ -1,27 +1,52 @@
-"""rich progress bars on stderr, off when stderr is not a terminal (CI logs, pipes)."""
+"""Progress on stderr: rich bars on a terminal, plain log lines otherwise (CI logs, pipes).
+
+``progress_bar`` is for any long loop; ``TrainProgress`` shows a training run's epoch,
+step, loss, images/s and ETA (one line per epoch when stderr is not a terminal).
+"""
 
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
+PLAIN_EVERY_S = 10.0  # plain mode: at most one line per this many seconds (and at the end)
 
 
 def enabled() -> bool:
     return sys.stderr.isatty()
 
 
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
 @contextmanager
 def progress_bar(description: str, total: int | None, show: bool = True):
-    """Yield ``advance(n=1)``; draws a bar on a terminal (unless ``show`` is False), does
-    nothing otherwise."""
-    if not (show and enabled()):
+    """Yield ``advance(n=1)``: a bar on a terminal, a line every few seconds otherwise
+    (nothing at all when ``show`` is False)."""
+    if not show:
         yield lambda n=1: None
         return
-    from rich.console import Console
+    if not enabled():
+        state = {"done": 0, "last": time.monotonic(), "t0": time.monotonic()}
+
+        def advance(n=1):
+            state["done"] += n
+            now = time.monotonic()
+            if now - state["last"] >= PLAIN_EVERY_S:
+                state["last"] = now
+                of = f"/{total}" if total else ""
+                print(f"salbench: {description}: {state['done']}{of} "
+                      f"({now - state['t0']:.0f} s)", file=sys.stderr, flush=True)
+
+        yield advance
+        return
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -32,8 +57,8 @@ def progress_bar(description: str, total: int | None, show: bool = True):
     )
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), TimeRemainingColumn(),
-                  console=Console(stderr=True), transient=False) as prog:
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=_console(),
+                  transient=False) as prog:
         task = prog.add_task(description, total=total)
         yield lambda n=1: prog.advance(task, n)
 
@@ -45,3 +70,82 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
         for item in items:
             yield item
             advance()
+
+
+class TrainProgress:
+    """Epoch, step, last epoch's mean loss, images/s and ETA of a training run."""
+
+    def __init__(self, name: str, epochs: int, steps: int, batch: int, start_epoch: int,
+                 start_step: int, show: bool = True) -> None:
+        self.name = name
+        self.batch = batch
+        self.epochs = epochs
+        self.steps = steps
+        self.epoch = start_epoch
+        self.step_in_epoch = start_step
+        self.start = (start_epoch, start_step)
+        self.show = show
+        self.steps_run = 0
+        self.t_first: float | None = None  # end of the first step (compilation excluded)
+        self.t_now = time.perf_counter()
+        self.loss = ""
+        self._prog = None
+        self._task = None
+        self.tty = enabled()
+
+    def __enter__(self) -> TrainProgress:
+        if self.show and self.tty:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._prog = Progress(
+                TextColumn("{task.description}"), BarColumn(),
+                TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]} step "
+                           "{task.fields[step]}/{task.fields[steps]}"),
+                TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[ips]}"),
+                TimeRemainingColumn(), console=_console(), transient=False)
+            self._prog.__enter__()
+            done = self.start[0] * self.steps + self.start[1]
+            self._task = self._prog.add_task(
+                f"training {self.name}", total=self.epochs * self.steps, completed=done,
+                epoch=self.start[0] + 1, epochs=self.epochs, step=self.start[1],
+                steps=self.steps, loss="—", ips="")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._prog is not None:
+            self._prog.__exit__(*exc)
+
+    def images_per_second(self) -> float:
+        """Measured from the end of the first step (which includes any compilation)."""
+        if self.t_first is None or self.steps_run < 2 or self.t_now <= self.t_first:
+            return 0.0
+        return (self.steps_run - 1) * self.batch / (self.t_now - self.t_first)
+
+    def items_done(self, n: int) -> int:
+        """Items of the schedule done: before this invocation, plus those since."""
+        return self.start[0] * n + (self.start[1] + self.steps_run) * self.batch
+
+    def step(self) -> None:
+        self.steps_run += 1
+        self.step_in_epoch += 1
+        self.t_now = time.perf_counter()
+        if self.t_first is None:
+            self.t_first = self.t_now
+        if self._prog is not None:
+            ips = self.images_per_second()
+            self._prog.update(self._task, advance=1, step=self.step_in_epoch,
+                              epoch=self.epoch + 1, ips=f"{ips:,.0f} img/s" if ips else "")
+
+    def epoch_done(self, done: int, train_loss: float | None, val_loss: float | None) -> None:
+        self.epoch = done
+        self.step_in_epoch = 0
+        self.loss = "—" if train_loss is None else f"{train_loss:.5f}"
+        if self._prog is not None:
+            self._prog.update(self._task, loss=self.loss, epoch=min(done + 1, self.epochs),
+                              step=0)
+        elif self.show:
+            val = "" if val_loss is None else f"  val {val_loss:.5f}"
+            ips = self.images_per_second()
+            rate = f"  {ips:,.0f} img/s" if ips else ""
+            print(f"salbench: {self.name}: epoch {done}/{self.epochs}  train {self.loss}"
+                  f"{val}{rate}", file=sys.stderr, flush=True)

@@ -1,9 +1,10 @@
 """The model registry: names -> model cards -> lazily imported implementations.
 
-A card (``models/<name>.toml``) declares a model: its implementation as a
-``"module:object"`` string, the variant, the training recipe and the scores reported in
-the literature with their sources.  Nothing is imported until a model is built, and an
-unknown name gets a did-you-mean error listing what exists.
+A card (``models/<name>.toml``) declares a model: the object that builds it as a
+``"module:object"`` string (called with the card), the variant, the training recipe, its
+source and the scores reported in the literature.  Nothing is imported until a model is
+built; an unknown name gets a did-you-mean error listing what exists, and an unknown or
+misspelt key in a card is an error naming the card and the key.
 
 Cards are read from the package (``salbench/_cards``, where an installed wheel carries them)
 or, in a source checkout, from the top-level ``models/`` folder.
@@ -11,7 +12,6 @@ or, in a source checkout, from the top-level ``models/`` folder.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import sys
 from dataclasses import dataclass, field
@@ -19,10 +19,20 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .errors import UserError
+from .suggest import did_you_mean, unknown
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+
+KINDS = ("network", "baseline")
+CARD_KEYS = ("name", "kind", "entry", "summary", "variant", "train", "reported", "datasets",
+             "test_only", "source", "differs")
+REPORTED_KEYS = ("label", "source", "dataset", "protocol", "note", "model", "split",
+                 "release")
+REQUIRED = ("name", "kind", "entry", "summary")
 
 
 @dataclass(frozen=True)
@@ -36,19 +46,23 @@ class Reported:
     scores: dict[str, float]
     note: str = ""
     model: str | None = None  # when the reported model is not the card's own (context rows)
+    split: str = ""
+    release: str = ""
 
 
 @dataclass(frozen=True)
 class Card:
     name: str
     kind: str  # "network" | "baseline"
-    entry: str  # "module:object"
+    entry: str  # "module:object", called with the card
     summary: str
     variant: str | None = None
     train: dict = field(default_factory=dict)
     reported: tuple[Reported, ...] = ()
-    datasets: tuple[str, ...] = ("synth", "salicon")
+    datasets: tuple[str, ...] = ("synth", "salicon", "study")
     test_only: bool = False
+    source: str = ""  # the paper the model comes from
+    differs: str = ""  # what salbench's version changes from it
     path: str = ""
 
     def param_count(self) -> int | None:
@@ -59,6 +73,10 @@ class Card:
 
         return param_count(VARIANTS[self.variant])
 
+    @property
+    def trainable(self) -> bool:
+        return self.kind == "network" or bool(self.train.get("fit"))
+
 
 def cards_dir() -> Path:
     packaged = Path(__file__).resolve().parent / "_cards"
@@ -67,30 +85,58 @@ def cards_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "models"
 
 
+def _check_keys(keys, allowed, path: Path, table: str) -> None:
+    for k in keys:
+        if k not in allowed:
+            raise UserError(f"unknown key {k!r} in {table}{did_you_mean(k, allowed)}", path,
+                            f"known keys: {', '.join(allowed)}")
+
+
 def _parse(path: Path) -> Card:
+    from .metrics.protocols import METRICS
+    from .nets.training.config import check_keys
+
     try:
         raw = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, OSError) as exc:
-        raise ValueError(f"{path}: unreadable model card ({exc})") from None
-    missing = [k for k in ("name", "kind", "entry", "summary") if k not in raw]
+        raise UserError(f"unreadable model card ({exc})", path) from None
+    _check_keys(raw, CARD_KEYS, path, "the card")
+    missing = [k for k in REQUIRED if k not in raw]
     if missing:
-        raise ValueError(f"{path}: model card lacks {', '.join(missing)}")
-    if raw["kind"] not in ("network", "baseline"):
-        raise ValueError(f"{path}: kind must be 'network' or 'baseline'")
+        raise UserError(f"model card lacks {', '.join(missing)}", path)
+    if raw["kind"] not in KINDS:
+        raise UserError(f"kind must be one of {', '.join(KINDS)}, got {raw['kind']!r}", path)
     if ":" not in raw["entry"]:
-        raise ValueError(f"{path}: entry must be 'module:object', got {raw['entry']!r}")
+        raise UserError(f"entry must be 'module:object', got {raw['entry']!r}", path)
+    train = dict(raw.get("train", {}))
+    check_keys(train, str(path))
     reported = []
     for r in raw.get("reported", []):
-        scores = {k: float(v) for k, v in r.items()
-                  if k not in ("label", "source", "dataset", "protocol", "note", "model")}
+        scores = {k: v for k, v in r.items() if k not in REPORTED_KEYS}
+        for k in scores:
+            if k not in METRICS:
+                raise UserError(f"unknown key {k!r} in [[reported]] (neither a field nor a "
+                                f"metric){did_you_mean(k, [*REPORTED_KEYS, *METRICS])}", path)
+        for k in ("label", "source", "dataset", "protocol"):
+            if k not in r:
+                raise UserError(f"a [[reported]] entry lacks {k!r}", path)
         reported.append(Reported(label=r["label"], source=r["source"], dataset=r["dataset"],
-                                 protocol=r["protocol"], scores=scores, note=r.get("note", ""),
-                                 model=r.get("model")))
+                                 protocol=r["protocol"],
+                                 scores={k: float(v) for k, v in scores.items()},
+                                 note=r.get("note", ""), model=r.get("model"),
+                                 split=r.get("split", ""), release=r.get("release", "")))
+    if raw["kind"] == "network":
+        from .nets.shallow_pan import VARIANTS
+
+        if raw.get("variant") not in VARIANTS:
+            raise UserError(f"network variant {raw.get('variant')!r} is not declared"
+                            f"{did_you_mean(str(raw.get('variant')), VARIANTS)}", path,
+                            "declare it in salbench/nets/shallow_pan.py VARIANTS")
     return Card(name=raw["name"], kind=raw["kind"], entry=raw["entry"], summary=raw["summary"],
-                variant=raw.get("variant"), train=dict(raw.get("train", {})),
-                reported=tuple(reported), datasets=tuple(raw.get("datasets",
-                                                                 ("synth", "salicon"))),
-                test_only=bool(raw.get("test_only", False)), path=str(path))
+                variant=raw.get("variant"), train=train, reported=tuple(reported),
+                datasets=tuple(raw.get("datasets", ("synth", "salicon", "study"))),
+                test_only=bool(raw.get("test_only", False)), source=raw.get("source", ""),
+                differs=raw.get("differs", ""), path=str(path))
 
 
 @lru_cache(maxsize=1)
@@ -101,10 +147,10 @@ def cards() -> dict[str, Card]:
     for path in sorted(d.glob("*.toml")):
         card = _parse(path)
         if card.name in out:
-            raise ValueError(f"{path}: duplicate model name {card.name!r}")
+            raise UserError(f"duplicate model name {card.name!r}", path)
         out[card.name] = card
     if not out:
-        raise ValueError(f"no model cards found in {d}")
+        raise UserError("no model cards found", d, "reinstall salbench")
     return dict(sorted(out.items(), key=lambda kv: (kv[1].kind != "network", kv[0])))
 
 
@@ -116,9 +162,7 @@ def get_card(name: str) -> Card:
     all_cards = cards()
     if name in all_cards:
         return all_cards[name]
-    close = difflib.get_close_matches(name, list(all_cards), n=3, cutoff=0.5)
-    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    raise ValueError(f"unknown model {name!r}{hint} (known: {', '.join(names())})")
+    raise UserError(unknown("model", name, names()), hint="'salbench models' lists them")
 
 
 def load_object(entry: str) -> Any:
@@ -127,16 +171,30 @@ def load_object(entry: str) -> Any:
         mod = importlib.import_module(module)
     except ModuleNotFoundError as exc:
         if exc.name == "torch":
-            raise ValueError("this model needs PyTorch: pip install 'salbench[torch]' "
-                             "(pip install torch==2.13.0 first on a CPU-only machine)") from None
+            raise UserError("this model needs PyTorch",
+                            hint="pip install 'salbench[torch]' (pip install torch==2.13.0 "
+                                 "first on a CPU-only machine)") from None
         raise
     try:
         return getattr(mod, obj)
     except AttributeError:
-        raise ValueError(f"entry {entry!r}: {module} has no {obj!r}") from None
+        raise UserError(f"entry {entry!r}: {module} has no {obj!r}") from None
 
 
 def create(name: str):
     """Build model ``name`` (imports its implementation now)."""
     card = get_card(name)
     return load_object(card.entry)(card)
+
+
+def literature() -> list[dict]:
+    """Every card's reported scores as rows, each labelled with its dataset, split, release
+    and protocol (leaderboards show them apart from measured rows)."""
+    rows = []
+    for card in cards().values():
+        for rep in card.reported:
+            rows.append({"model": rep.model or card.name, "label": rep.label,
+                         "dataset": rep.dataset, "split": rep.split, "release": rep.release,
+                         "protocol": rep.protocol, "source": rep.source, "note": rep.note,
+                         **rep.scores})
+    return rows

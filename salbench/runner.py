@@ -1,16 +1,26 @@
-"""``salbench run``: train (or load) a model, predict the val split, score it, record it."""
+"""``salbench run``: train (or load) a model, predict the val split, evaluate, record.
+
+The run directory (``runs/ENTRY/DATASET`` by default) belongs to one run at a time (a lock
+names the holder); the scoring and recording are :func:`salbench.evaluate.evaluate`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import shlex
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .console import note
 from .data import DatasetSpec, load
+from .errors import UserError
 from .io import atomic_write
-from .registry import get_card
+from .lock import RunLock
+from .registry import Card, get_card
+from .results import Result, Stopwatch, Store, check_name
+from .rundir import RunDir
 
 
 @dataclass
@@ -18,105 +28,217 @@ class RunOptions:
     model: str
     spec: DatasetSpec
     train: bool = False
-    epochs: int | None = None
+    epochs: int | None = None  # the schedule's length (the card's by default)
+    stop_after: int | None = None  # stop after this many epochs of the schedule
+    checkpoint_every: int | None = None
     seed: int = 0
     device: str = "auto"
     out: str | None = None
-    protocols: tuple[str, ...] = ("replication",)
+    protocols: tuple = ("replication",)
     metrics: tuple[str, ...] | None = None
     score_seed: int = 0
     resume: bool = True
+    resume_from: str | None = None
     preds_pkl: bool = False
-    results_dir: str | None = "leaderboards/results"
-    leaderboard_dir: str | None = "leaderboards"
+    store: str | Path | None = None  # None: nothing recorded
+    name: str | None = None
+    normalize: str | None = None
     plots: bool = True
+    plot_format: str = "png"
     progress: bool = True
 
 
-def default_out(model: str, spec: DatasetSpec, seed: int) -> Path:
-    return Path("runs") / model / spec.label / f"seed{seed}"
+@dataclass
+class RunOutcome:
+    results: list[Result] = field(default_factory=list)
+    out: str = ""
+    training: dict | None = None
+    preds: str | None = None
+    interrupted: bool = False
+    resume_command: str = ""
+    notes: list[str] = field(default_factory=list)
 
 
-def run(opts: RunOptions) -> dict:
-    """Returns ``{"results": [...], "out": ..., "training": ..., "preds": ...}``."""
-    from . import registry
-    from .metrics import score_dataset
-    from .metrics.protocols import get_protocol
-    from .results import Stopwatch, build_result, result_path, save_result
+def entry_name(card: Card, opts: RunOptions) -> str:
+    """The model plus what differs from its card: ``shallow-pan@3ep``,
+    ``shallow-pan@2of1000ep,seed1``; so a short experiment never replaces a full one."""
+    if opts.name:
+        return check_name(opts.name, "--name")
+    quals = []
+    card_epochs = card.train.get("epochs")
+    epochs = opts.epochs if opts.epochs is not None else card_epochs
+    if card.kind == "network":
+        if opts.stop_after is not None and epochs and opts.stop_after < epochs:
+            quals.append(f"{opts.stop_after}of{epochs}ep")
+        elif opts.epochs is not None and opts.epochs != card_epochs:
+            quals.append(f"{opts.epochs}ep")
+        if opts.seed:
+            quals.append(f"seed{opts.seed}")
+    if opts.normalize:
+        quals.append(f"norm-{opts.normalize}")
+    return card.name + ("@" + ",".join(quals) if quals else "")
+
+
+def default_out(name: str, spec: DatasetSpec) -> Path:
+    return Path("runs") / name / spec.label
+
+
+def run(opts: RunOptions) -> RunOutcome:
+    from .evaluate import evaluate, protocols_for
+    from .metrics.dataset import check_split
 
     card = get_card(opts.model)
-    metrics = {p: get_protocol(p).select_metrics(opts.metrics) for p in opts.protocols}
+    protos = [p if not isinstance(p, str) else protocols_for([p])[0] for p in opts.protocols]
+    metrics = {p.name: p.select_metrics(opts.metrics) for p in protos}
     if opts.spec.name not in card.datasets:
-        raise ValueError(f"model {card.name!r} runs on {', '.join(card.datasets)} only, "
-                         f"not {opts.spec.name!r}")
-    out = Path(opts.out) if opts.out else default_out(card.name, opts.spec, opts.seed)
-    model = registry.create(card.name)
+        raise UserError(f"model {card.name!r} runs on {', '.join(card.datasets)} only, not "
+                        f"{opts.spec.name!r}", hint="choose another --dataset")
+    if opts.resume_from and not opts.train:
+        raise UserError("--resume PATH continues training", hint="add --train")
+    name = entry_name(card, opts)
+    out = RunDir(opts.out or default_out(name, opts.spec))
     val = load(opts.spec, "val")
-    training = None
-    if opts.train and not model.trainable:
-        note(f"{card.name} has nothing to train; scoring it")
-    if opts.train and model.trainable:
-        train_split = load(opts.spec, "train")
-        res = model.fit(train_split, val, out, epochs=opts.epochs, seed=opts.seed,
-                        device=opts.device, resume=opts.resume, progress=opts.progress)
-        if res is not None:
-            training = {k: v for k, v in asdict(res).items() if k != "history"}
-        if not _is_rank0():
-            return {"results": [], "out": str(out), "training": training}
-    if model.trainable:
-        try:
-            ckpt = model.load(out)
-        except FileNotFoundError:
-            raise FileNotFoundError(f"no trained {card.name!r} in {out}; add --train to train "
-                                    "it (or --out to point at an earlier run)") from None
-        if ckpt:
-            note(f"{card.name}: using {ckpt}")
-    watch = Stopwatch()
-    preds = model.predict(val, device=opts.device).astype(np.float32)
-    out.mkdir(parents=True, exist_ok=True)
-    preds_path = out / "preds.npz"
-    with atomic_write(preds_path) as f:
-        np.savez(f, preds=preds, file_names=np.asarray(val.file_names, dtype=str))
-    if opts.preds_pkl:
-        from .data.study import write_predictions_pkl
+    for p in protos:  # a split too small for a protocol is refused before any training
+        check_split(p, metrics[p.name], len(val), val.sizes)
+    model = _create(card)
+    outcome = RunOutcome(out=str(out.path))
+    with RunLock(out.path):
+        if opts.train and not model.trainable:
+            note(f"{card.name} has nothing to train; scoring it")
+        if opts.train and model.trainable:
+            res = _train(model, card, opts, out, val)
+            if res is not None:
+                outcome.training = res.summary()
+                if res.interrupted:
+                    outcome.interrupted = True
+                    outcome.resume_command = resume_command()
+                    return outcome
+            from .nets.training.device import is_rank0
 
-        write_predictions_pkl(preds, out / "preds.pkl")
-    predict_s = watch.seconds
-    results = []
-    # baselines are numpy: importing torch just to name the device would cost seconds
-    device = _device_info(opts.device) if card.kind == "network" else {"device": "cpu"}
-    fixations, names, fingerprint = val.fixation_list(), list(val.file_names), val.fingerprint()
-    for protocol in opts.protocols:
+            if not is_rank0():
+                return outcome
+        if model.trainable:
+            ckpt = model.load(out.path)
+            if ckpt:
+                note(f"{card.name}: using {ckpt}")
         watch = Stopwatch()
-        scores = score_dataset(preds, fixations, val.sizes, protocol=protocol,
-                               metrics=metrics[protocol], seed=opts.score_seed, names=names)
-        r = build_result(scores, model=card.name, dataset_label=opts.spec.label, split="val",
-                         fingerprint=fingerprint, card=card,
-                         checkpoint=model.checkpoint,
-                         checkpoint_epoch=getattr(model, "checkpoint_epoch", None),
-                         training=training,
-                         wall_time_s=predict_s + watch.seconds, device=device)
-        save_result(r, out / f"result-{protocol}.json")
-        if opts.results_dir:
-            save_result(r, result_path(opts.results_dir, opts.spec.label, protocol,
-                                       card.name))
-        results.append(r)
-    if opts.leaderboard_dir and opts.results_dir:
-        from .leaderboard import rebuild
+        preds = model.predict(val, device=opts.device).astype(np.float32)
+        with atomic_write(out.preds) as f:
+            np.savez(f, preds=preds, file_names=np.asarray(val.file_names, dtype=str))
+        outcome.preds = str(out.preds)
+        if opts.preds_pkl:
+            from .data.study import write_predictions_pkl
 
-        rebuild(opts.results_dir, opts.leaderboard_dir)
-    if opts.plots:
-        from . import plots
+            write_predictions_pkl(preds, out.path / "preds.pkl")
+        device = _device_info(opts.device) if card.kind == "network" else {"device": "cpu"}
+        training = outcome.training or _training_from_checkpoint(model, card)
+        literature = None
+        if opts.store is not None:
+            from .registry import literature as lit
 
-        plots.for_run(out, val, preds, results[0] if results else None, model)
-    return {"results": results, "out": str(out), "training": training,
-            "preds": str(preds_path)}
+            literature = lit()
+        results = evaluate(
+            preds, val, name=name, dataset_label=opts.spec.label, protocols=protos,
+            metrics=opts.metrics, seed=opts.score_seed, normalize=opts.normalize,
+            model=card.name, card=card, checkpoint=model.checkpoint,
+            checkpoint_epoch=model.checkpoint_epoch, training=training, device=device,
+            store=opts.store, literature=literature, extra_seconds=watch.seconds,
+            progress=opts.progress)
+        for r in results:
+            r.save(out.result_path(r.protocol_name))
+        outcome.results = results
+        outcome.notes = centre_bias_notes(results, card, opts.store)
+        if opts.plots and results:
+            from . import plots
+
+            weights = _conv1(model)
+            plots.for_run(out, val, preds, results[0], name, weights, fmt=opts.plot_format)
+    return outcome
 
 
-def _is_rank0() -> bool:
-    import os
+def _create(card: Card):
+    from .registry import load_object
 
-    return int(os.environ.get("RANK", "0")) == 0
+    return load_object(card.entry)(card)
+
+
+def _train(model, card: Card, opts: RunOptions, out: RunDir, val):
+    train_split = load(opts.spec, "train")
+    overrides = {}
+    if opts.stop_after is not None:
+        overrides["stop_after"] = opts.stop_after
+    if opts.checkpoint_every is not None:
+        overrides["checkpoint_every"] = opts.checkpoint_every
+    return model.fit(train_split, val, out.path, epochs=opts.epochs, seed=opts.seed,
+                     device=opts.device, resume=opts.resume, resume_from=opts.resume_from,
+                     progress=opts.progress, **overrides)
+
+
+def _training_from_checkpoint(model, card: Card) -> dict | None:
+    """What a loaded network was trained on (from its checkpoint), for the board."""
+    state = getattr(model, "checkpoint_state", None)
+    if not state or not state.get("config"):
+        return None
+    cfg = state["config"]
+    return {"epochs_done": state.get("epoch"), "schedule_epochs": cfg.get("epochs"),
+            "loss": cfg.get("loss"), "optimizer": cfg.get("optimizer"),
+            "seed": cfg.get("seed"), "from_checkpoint": True}
+
+
+def _conv1(model):
+    module = getattr(model, "module", None)
+    if module is None:
+        return None
+    return module.features[0].weight.detach().cpu().numpy()
+
+
+def resume_command() -> str:
+    """The command that continues an interrupted run: this one, as typed."""
+    args = [a for a in sys.argv[1:] if a not in ("--no-resume",)]
+    return "salbench " + " ".join(shlex.quote(a) for a in args)
+
+
+def centre_bias_notes(results: list[Result], card: Card, store) -> list[str]:
+    """One line when an entry scores at the centre-bias level, and why that happens."""
+    notes = []
+    for r in results:
+        s = r.metrics.get("sauc")
+        if s is None or card.kind != "network":
+            continue
+        lo, hi = s.ci95
+        at_cb = lo <= 0.5 <= hi
+        cb_cc = _center_bias_cc(r, store)
+        cc = r.metrics.get("cc")
+        if cb_cc is not None and cc is not None and cc.mean == cc.mean:
+            at_cb = at_cb and cc.mean <= cb_cc
+        if not at_cb:
+            continue
+        t = r.training or {}
+        why = "its predictions carry no more than the centre bias"
+        if card.kind == "network" and t.get("schedule_epochs") and \
+                (t.get("epochs_done") or 0) < t["schedule_epochs"]:
+            why = (f"it ran {t.get('epochs_done')} of its {t['schedule_epochs']}-epoch "
+                   "schedule; the study's recipe learns little beyond the centre bias before "
+                   "its full (GPU) schedule")
+        elif card.kind == "network":
+            why = "the recipe or the data gives it nothing beyond the centre bias"
+        cmp = f", cc {cc.mean:.3f} vs center-bias {cb_cc:.3f}" if cb_cc is not None and cc \
+            else ""
+        notes.append(f"{r.name} scores at the centre-bias level under {r.protocol_name} "
+                     f"(sauc 95% CI {lo:.3f}–{hi:.3f} covers 0.5{cmp}): {why}")
+    return notes
+
+
+def _center_bias_cc(r: Result, store) -> float | None:
+    if store is None:
+        return None
+    try:
+        cb = Store(store).find("center-bias", r.dataset_label, r.protocol_name)
+    except UserError:
+        return None
+    if cb.dataset.get("fingerprint") != r.dataset.get("fingerprint") or "cc" not in cb.metrics:
+        return None
+    return cb.metrics["cc"].mean
 
 
 def _device_info(device: str) -> dict:

@@ -150,7 +150,13 @@ def kld_mit(p: np.ndarray, g: np.ndarray) -> float:
         a = a / a.sum()
     if b.any():
         b = b / b.sum()
-    return sum(bi * math.log(MATLAB_EPS + bi / (ai + MATLAB_EPS)) for ai, bi in zip(a, b))
+    total = 0.0
+    for ai, bi in zip(a, b):
+        arg = MATLAB_EPS + bi / (ai + MATLAB_EPS)
+        if arg < 0:  # MATLAB's log turns complex: salbench gives NaN
+            return float("nan")
+        total += bi * math.log(arg) if bi else 0.0
+    return total
 
 
 def _mm_sum(x: np.ndarray) -> np.ndarray:
@@ -230,3 +236,178 @@ def matlab_imresize(img: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
         if img.shape[axis] != n_out:
             img = along(img, axis, n_out)
     return img
+
+
+# ---- MIT code_forMetrics (MATLAB), transcribed ------------------------------------------
+
+
+def antonio_gaussian(img: np.ndarray, fc: float = 8.0, clean: bool = True) -> np.ndarray:
+    """antonioGaussian.m: zero-pad to n x n (n = 2^ceil(log2(max(H, W) rounded up to
+    even))), multiply the 2-D FFT by fftshift(exp(-(fx^2 + fy^2) / s^2)), s = fc /
+    sqrt(log 2), fx, fy in [-n/2, n/2); real part of the inverse FFT, cropped.
+
+    ``clean``: the FFT leaves rounding noise of either sign (~1e-17) where the blur is
+    essentially 0; salbench's definition takes those values as 0 (with the noise, MATLAB's
+    KLdiv takes the log of a negative number there), so values below 1e-14 of the peak are
+    set to 0 here too."""
+    sn, sm = img.shape
+    n = max(sn, sm)
+    n = n + n % 2
+    n = 2 ** math.ceil(math.log2(n))
+    fx, fy = np.meshgrid(np.arange(n), np.arange(n))
+    fx = fx - n / 2
+    fy = fy - n / 2
+    s = fc / math.sqrt(math.log(2))
+    gf = np.fft.fftshift(np.exp(-(fx**2 + fy**2) / s**2))
+    bf = np.real(np.fft.ifft2(np.fft.fft2(img, (n, n)) * gf))[:sn, :sm]
+    if clean:
+        bf[np.abs(bf) < 1e-14 * np.abs(bf).max()] = 0.0
+    return bf
+
+
+def matlab_imresize_scale(img: np.ndarray, scale: float) -> np.ndarray:
+    """imresize(img, scale): output ceil(scale * size), the kernel widened by 1/scale."""
+    img = np.asarray(img, dtype=np.float64)
+    out = tuple(math.ceil(scale * n) for n in img.shape)
+
+    def along(a, axis, n_out):
+        in_len = a.shape[axis]
+        antialias = scale < 1
+        width = 4.0 / scale if antialias else 4.0
+        a = np.moveaxis(a, axis, 0)
+        res = np.zeros((n_out, *a.shape[1:]))
+        for o in range(1, n_out + 1):
+            u = o / scale + 0.5 * (1 - 1 / scale)
+            left = math.floor(u - width / 2)
+            p = math.ceil(width) + 2
+            ind = [left + j for j in range(p)]
+            wts = [scale * _cubic(scale * (u - i)) if antialias else _cubic(u - i) for i in ind]
+            tot = sum(wts)
+            aux = list(range(1, in_len + 1)) + list(range(in_len, 0, -1))
+            for i, wt in zip(ind, wts):
+                res[o - 1] += wt / tot * a[aux[(i - 1) % len(aux)] - 1]
+        return np.moveaxis(res, 0, axis)
+
+    for axis in (0, 1):  # equal scales: MATLAB's stable sort keeps rows first
+        img = along(img, axis, out[axis])
+    return img
+
+
+def emd_mit(smap: np.ndarray, fixmap: np.ndarray, downsize: int = 32) -> float:
+    """EMD.m: im1 = imresize(fixationMap, 1/downsize); im2 = imresize(saliencyMap,
+    size(im1)); both / their sums; D(i, j) = Euclidean distance of the column-major grid
+    positions; emd_hat_gd_metric_mex (FastEMD, pyemd's cpp backend) with penalty 0."""
+    import pyemd
+
+    im1 = matlab_imresize_scale(fixmap, 1 / downsize)
+    im2 = matlab_imresize(smap, *im1.shape)
+    im1 = im1 / im1.sum()
+    im2 = im2 / im2.sum()
+    r, c = im1.shape
+    pos = [(r1, c1) for c1 in range(c) for r1 in range(r)]  # column-major, as im(:)
+    d = np.array([[math.hypot(a[0] - b[0], a[1] - b[1]) for b in pos] for a in pos])
+    return pyemd.emd(im1.ravel(order="F").copy(), im2.ravel(order="F").copy(), d,
+                     extra_mass_penalty=0.0, backend="cpp")
+
+
+def sim_mit_nan(p: np.ndarray, g: np.ndarray) -> float:
+    """similarity.m including its NaN: a constant non-zero map min-max normalises to 0/0."""
+    def norm(x):
+        x = x.ravel().astype(float)
+        if not x.any():
+            return x
+        with np.errstate(invalid="ignore", divide="ignore"):
+            x = (x - x.min()) / (x.max() - x.min())
+            return x / x.sum()
+
+    a, b = norm(p), norm(g)
+    if np.isnan(a).all() or np.isnan(b).all():
+        return float("nan")
+    return float(sum(min(x, y) for x, y in zip(a, b)))
+
+
+def borji_mit_nan(fixmap: np.ndarray) -> bool:
+    """AUC_Borji.m returns NaN when sum(fixationMap(:) > 0) <= 1."""
+    return int((fixmap > 0).sum()) <= 1
+
+
+# ---- the SALICON challenge evaluation (NUS-VIP/salicon-evaluation), transcribed ----------
+
+
+def salicon_filter(fixations) -> list:
+    """eval.py's filterAnns: fixs.sort(); keep fixs[i] when fixs[i+1] == fixs[i] (the
+    boolean mask is one shorter than the list: numpy of 2015 indexed with its nonzero()).
+    ``fixations``: [row, col] pairs, 0- or 1-based alike."""
+    fixs = sorted([int(a), int(b)] for a, b in fixations)
+    return [fixs[i] for i in range(len(fixs) - 1) if fixs[i + 1] == fixs[i]]
+
+
+def salicon_zoom(salmap: np.ndarray, shape) -> np.ndarray:
+    from scipy import ndimage
+
+    h, w = shape
+    mh, mw = salmap.shape
+    return ndimage.zoom(salmap, (float(h) / mh, float(w) / mw), order=3)
+
+
+def salicon_cc(salmap: np.ndarray, fixations, shape) -> float:
+    """cc.py: ground truth = buildFixMap (1 per fixation, gaussian_filter sigma 19, min-max);
+    both maps centred and divided by their std when their max is positive; np.corrcoef."""
+    fm = np.zeros(shape)
+    for r, c in fixations:
+        fm[r, c] = 1
+    fm = gaussian_filter(fm, 19)
+    fm -= fm.min()
+    fm /= fm.max()
+    a = fm - fm.mean()
+    if a.max() > 0:
+        a = a / a.std()
+    b = salmap - salmap.mean()
+    if b.max() > 0:
+        b = b / b.std()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(np.corrcoef(b.reshape(-1), a.reshape(-1))[0][1])
+
+
+def salicon_nss(salmap: np.ndarray, fixations) -> float:
+    s = salmap - salmap.mean()
+    if s.max() > 0:
+        s = s / s.std()
+    return float(np.mean([s[r][c] for r, c in fixations]))
+
+
+def _salicon_norm(m):
+    s = m - m.min()
+    if s.max() > 0:
+        s = s / s.max()
+    return s
+
+
+def salicon_auc(salmap: np.ndarray, fixations, rand_idx, step=0.01) -> float:
+    """auc.py with the 100,000 random pixel indices given (the reference drew them with
+    np.random.randint)."""
+    s = _salicon_norm(salmap)
+    flat = s.reshape(-1)
+    sth = np.asarray([s[r][c] for r, c in fixations])
+    randfix = flat[rand_idx]
+    thr = np.arange(0, np.max(np.concatenate((sth, randfix))), step)[::-1]
+    tp = [0.0] + [float(np.sum(sth >= t)) / len(sth) for t in thr] + [1.0]
+    fp = [0.0] + [float(np.sum(randfix >= t)) / len(randfix) for t in thr] + [1.0]
+    return trapz(tp, fp)
+
+
+def salicon_sauc(salmap: np.ndarray, fixations, shufmap: np.ndarray, step=0.01) -> float:
+    """sauc.py: the shuffled map without this image's fixated pixels, count-weighted."""
+    s = _salicon_norm(salmap)
+    sth = np.asarray([s[r][c] for r, c in fixations])
+    others = shufmap.copy()
+    for r, c in fixations:
+        others[r][c] = 0
+    ind = np.nonzero(others)
+    nfix = shufmap[ind]
+    randfix = s[ind]
+    n_others = nfix.sum()
+    thr = np.arange(0, np.max(np.concatenate((sth, randfix))), step)[::-1]
+    tp = [0.0] + [float(np.sum(sth >= t)) / len(sth) for t in thr] + [1.0]
+    fp = [0.0] + [float(np.sum(nfix[randfix >= t])) / n_others for t in thr] + [1.0]
+    return trapz(tp, fp)

@@ -1,33 +1,47 @@
 """End to end: ``salbench run`` on a tiny synthetic configuration."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from salbench.cli import main
 
+ROOT = Path(__file__).resolve().parents[1]
+DATA = "synth-s0-24x12"
 
+
+def _store() -> Path:
+    return Path(os.environ["SALBENCH_HOME"]) / "results"
+
+
+@pytest.mark.slow
 def test_run_train_then_load(workdir, capsys):
     assert main(["run", "shallow-pan-tiny", "--train", "--dataset", "synth"]) == 0
     out = capsys.readouterr()
-    assert "shallow-pan-tiny on synth-s0-24x12/val (12 images), protocol replication" in out.out
-    run = workdir / "runs" / "shallow-pan-tiny" / "synth-s0-24x12" / "seed0"
+    assert f"shallow-pan-tiny on {DATA}/val (12 images), protocol replication" in out.out
+    run = workdir / "runs" / "shallow-pan-tiny" / DATA
     for name in ("checkpoint-epoch00004.pt", "train_log.jsonl", "preds.npz",
                  "result-replication.json", "plots/training-curves.png",
                  "plots/filters-conv1.png", "plots/best-cc.png", "plots/worst-cc.png"):
         assert (run / name).exists(), name
     r = json.loads((run / "result-replication.json").read_text())
-    assert r["model"] == "shallow-pan-tiny" and r["protocol"]["name"] == "replication"
+    assert r["name"] == "shallow-pan-tiny" and r["model"] == "shallow-pan-tiny"
+    assert r["protocol"]["name"] == "replication"
     assert set(r["metrics"]) == {"cc", "sauc", "auc_borji"}
     assert r["checkpoint"]["sha256"] and r["training"]["epochs_run"] == 4
     assert r["checkpoint"]["epoch"] == 4
     assert r["dataset"]["fingerprint"] and r["model_card"]["params"] == 274_976
     assert r["model_card"]["path"] == "models/shallow-pan-tiny.toml"  # no machine's prefix
-    stored = workdir / "leaderboards" / "results" / "synth-s0-24x12" / "replication"
-    assert (stored / "shallow-pan-tiny.val.json").exists()
-    assert (workdir / "leaderboards" / "synth-s0-24x12-replication.md").exists()
+    store = _store()
+    assert (store / DATA / "replication" / "shallow-pan-tiny.json").exists()
+    assert (store / f"{DATA}-replication.md").exists()
+    assert not (workdir / "leaderboards").exists()  # the repository's boards are untouched
     with np.load(run / "preds.npz") as z:
         assert z["preds"].shape == (12, 48, 48)
     # --train again on a finished run: nothing to do, same numbers
@@ -43,9 +57,30 @@ def test_run_train_then_load(workdir, capsys):
 def test_run_without_checkpoint_says_what_to_do(workdir, capsys):
     assert main(["run", "shallow-pan-tiny", "--dataset", "synth"]) == 2
     err = capsys.readouterr().err
-    assert "no trained 'shallow-pan-tiny'" in err and "add --train" in err
+    assert "no checkpoint of 'shallow-pan-tiny'" in err and "--train" in err
 
 
+def test_entry_names_keep_experiments_apart(workdir, capsys):
+    """A short experiment never replaces the card's run on the board: the entry's name says
+    what differs from the card."""
+    from salbench.data import resolve
+    from salbench.registry import get_card
+    from salbench.runner import RunOptions, entry_name
+
+    spec = resolve("synth")
+    card = get_card("shallow-pan")
+    assert entry_name(card, RunOptions("shallow-pan", spec)) == "shallow-pan"
+    assert entry_name(card, RunOptions("shallow-pan", spec, epochs=3)) == "shallow-pan@3ep"
+    assert entry_name(card, RunOptions("shallow-pan", spec, stop_after=2)) == \
+        "shallow-pan@2of1000ep"
+    assert entry_name(card, RunOptions("shallow-pan", spec, epochs=3, seed=2)) == \
+        "shallow-pan@3ep,seed2"
+    assert entry_name(card, RunOptions("shallow-pan", spec, name="mine")) == "mine"
+    with pytest.raises(ValueError, match="may hold only"):
+        entry_name(card, RunOptions("shallow-pan", spec, name="../../x"))
+
+
+@pytest.mark.slow
 def test_run_baselines_and_protocols(workdir, capsys):
     assert main(["run", "oracle", "--dataset", "synth", "--protocol", "exact",
                  "--metrics", "cc,sauc,auc_borji,kld", "--no-plots"]) == 0
@@ -54,11 +89,15 @@ def test_run_baselines_and_protocols(workdir, capsys):
                  "--no-plots"]) == 0
     out = capsys.readouterr().out
     assert "protocol exact" in out and "kld ↓" in out
-    board = (workdir / "leaderboards" / "synth-s0-24x12-exact.md").read_text()
+    board = (_store() / f"{DATA}-exact.md").read_text()
     assert "`oracle`" in board and "`uniform`" in board
+    assert main(["leaderboard"]) == 0
+    shown = capsys.readouterr()
+    assert "oracle" in shown.out and f"{DATA} — exact" in shown.out
+    assert str(_store()) in shown.err
 
 
-def test_run_errors(workdir, capsys):
+def test_run_errors(workdir, capsys, monkeypatch):
     assert main(["run", "shalow-pan", "--dataset", "synth"]) == 2
     assert "did you mean 'shallow-pan'" in capsys.readouterr().err
     assert main(["run", "oracle", "--dataset", "salicon", "--data-dir", str(workdir)]) == 2
@@ -69,15 +108,46 @@ def test_run_errors(workdir, capsys):
     assert "protocol 'replication' defines none of nss" in capsys.readouterr().err
     assert main(["run", "oracle", "--dataset", "synth", "--metrics", "cc,nsss"]) == 2
     assert "did you mean 'nss'" in capsys.readouterr().err
+    # a val split too small for a protocol's sauc is refused before any training
+    monkeypatch.setenv("SALBENCH_SYNTH", "24,8")
+    assert main(["run", "shallow-pan-tiny", "--train", "--dataset", "synth"]) == 2
+    err = capsys.readouterr().err
+    assert "needs at least 10 images; got 8" in err and "exact protocol" in err
     assert not (workdir / "runs").exists()
 
 
 def test_run_metrics_are_split_between_protocols(workdir, capsys):
     assert main(["run", "oracle", "--dataset", "synth", "--metrics", "cc,nss",
                  "--protocol", "replication", "exact", "--no-plots", "--no-record"]) == 0
-    run = workdir / "runs" / "oracle" / "synth-s0-24x12" / "seed0"
+    run = workdir / "runs" / "oracle" / DATA
     assert set(json.loads((run / "result-replication.json").read_text())["metrics"]) == {"cc"}
     assert set(json.loads((run / "result-exact.json").read_text())["metrics"]) == {"cc", "nss"}
+    assert not _store().exists()  # --no-record: nothing stored
+
+
+def test_two_runs_cannot_share_a_directory(workdir, capsys):
+    """The second run into a directory that a live run holds is refused, naming the holder;
+    a lock left by a dead process is taken over."""
+    from salbench.lock import RunLock
+
+    run = workdir / "runs" / "oracle" / DATA
+    code = ("import sys, time; from salbench.lock import RunLock; "
+            f"l = RunLock({str(run)!r}); l.__enter__(); print('held', flush=True); "
+            "time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert main(["run", "oracle", "--dataset", "synth", "--no-plots"]) == 2
+        err = capsys.readouterr().err
+        assert "another salbench run is using this directory" in err
+        assert f"pid {holder.pid}" in err and "started" in err
+        assert not (run / "preds.npz").exists()  # nothing written by the refused run
+    finally:
+        holder.kill()
+        holder.wait()
+    with RunLock(run):  # the dead holder's lock is taken over
+        pass
+    assert main(["run", "oracle", "--dataset", "synth", "--no-plots"]) == 0
 
 
 def test_help_is_instant_and_torch_free():
@@ -89,3 +159,37 @@ def test_help_is_instant_and_torch_free():
                          text=True, check=True)
     for cmd in ("run", "score", "leaderboard", "compare", "plot", "models", "data", "metrics"):
         assert cmd in out.stdout
+    score = subprocess.run([sys.executable, "-m", "salbench", "score", "--help"],
+                           capture_output=True, text=True, check=True).stdout
+    assert "$SALBENCH_HOME/results" in score and "--no-store" in score
+    run = subprocess.run([sys.executable, "-m", "salbench", "run", "--help"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "default: replication" in run
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("git") is None or not (ROOT / ".git").exists(),
+                    reason="needs a git checkout")
+def test_a_clean_clone_stays_clean(tmp_path):
+    """``salbench run uniform`` and ``salbench score`` in a clean clone leave ``git status``
+    clean; the results are in the user store and ``salbench leaderboard`` prints them."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    env = {**os.environ, "SALBENCH_HOME": str(tmp_path / "home"), "SALBENCH_SYNTH": "24,12"}
+    env.pop("SALBENCH_DATA", None)
+    sb = [sys.executable, "-P", "-m", "salbench"]  # -P: this salbench, not the clone's
+    subprocess.run([*sb, "run", "uniform", "--no-plots"], cwd=clone, env=env, check=True,
+                   capture_output=True)
+    preds = tmp_path / "preds.npy"
+    np.save(preds, np.full((12, 48, 48), 0.5, np.float32))
+    subprocess.run([*sb, "score", str(preds), "--protocol", "exact"], cwd=clone, env=env,
+                   check=True, capture_output=True)
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True,
+                            text=True, check=True).stdout
+    assert status == ""
+    store = tmp_path / "home" / "results"
+    assert (store / DATA / "replication" / "uniform.json").exists()
+    assert (store / DATA / "exact" / "preds.json").exists()
+    board = subprocess.run([*sb, "leaderboard"], cwd=clone, env=env, check=True,
+                           capture_output=True, text=True)
+    assert "uniform" in board.stdout and str(store) in board.stderr

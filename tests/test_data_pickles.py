@@ -126,7 +126,7 @@ def test_bad_items_are_named(tmp_path, rng, mutate, msg):
     mutate(items[1])
     p = tmp_path / "val.pkl"
     p.write_bytes(pickle.dumps(items))
-    with pytest.raises(ValueError, match=r"val\.pkl: " + msg):
+    with pytest.raises(ValueError, match=msg + r".*val\.pkl"):
         read_val(p)
 
 
@@ -161,14 +161,51 @@ def test_bad_predictions_files(tmp_path, rng):
         read_predictions(tmp_path / "cut.npz")
     with pytest.raises(ValueError, match="unknown predictions format"):
         read_predictions(_touch(tmp_path / "p.txt"))
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ValueError, match="no such predictions file"):
         read_predictions(tmp_path / "missing.pkl")
+    with pytest.raises(ValueError, match="a folder, not a predictions file"):
+        read_predictions(tmp_path)
+    np.save(tmp_path / "c.npy", np.zeros((2, 48, 48), np.complex128))
+    with pytest.raises(ValueError, match="complex"):  # never silently the real part
+        read_predictions(tmp_path / "c.npy")
     obj = np.empty(2, dtype=object)
     np.save(tmp_path / "obj.npy", obj, allow_pickle=True)
-    with pytest.raises(ValueError, match=r"obj\.npy: unreadable"):  # allow_pickle=False
+    with pytest.raises(ValueError, match=r"unreadable \.npy.*obj\.npy"):  # allow_pickle=False
         read_predictions(tmp_path / "obj.npy")
 
 
 def _touch(p):
     p.write_text("x")
     return p
+
+
+def test_the_study_folder_is_a_data_set(workdir, capsys):
+    """The study's own workflow: its train.pkl / val.pkl as --dataset study, and its
+    preds.pkl scored against them (converted once, then read lean; replication collapses
+    duplicate fixations, so the scores equal those on the data it was exported from)."""
+    from salbench.cli import main
+    from salbench.data import DatasetSpec, load
+
+    assert main(["data", "export", "--dataset", "synth", "--out", "study"]) == 0
+    err = capsys.readouterr().err
+    assert "GiB" in err and "--no-originals" in err  # says what it will write first
+    val = load(DatasetSpec(n_train=24, n_val=12), "val")
+    preds = val.extras["density"]
+    write_predictions_pkl(preds, workdir / "preds.pkl")
+    assert main(["score", "preds.pkl", "--dataset", "study", "--data-dir", "study",
+                 "--out", "study.json", "--no-store"]) == 0
+    assert main(["score", "preds.pkl", "--dataset", "synth", "--out", "synth.json",
+                 "--no-store"]) == 0
+    from salbench.results import load as load_result
+
+    a, b = load_result("study.json"), load_result("synth.json")
+    assert a.dataset_label == "study" and b.dataset_label.startswith("synth")
+    for m in ("cc", "sauc", "auc_borji"):
+        np.testing.assert_array_equal(a.scores(m), b.scores(m))
+    capsys.readouterr()
+    s = load(DatasetSpec(name="study", data_dir="study"), "val")  # from the cache now
+    np.testing.assert_array_equal(s.image(3), val.image(3))
+    assert s.inputs.dtype == np.float32 and len(s) == 12
+    assert "converting" not in capsys.readouterr().err
+    assert main(["run", "shallow-pan-tiny", "--train", "--dataset", "study", "--data-dir",
+                 "study", "--epochs", "1", "--no-plots", "--no-record"]) == 0

@@ -1,6 +1,7 @@
 """The SALICON converter on small fixtures written here in the official layouts."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -158,7 +159,7 @@ def test_unknown_layout(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="neither a SALICON 2017 layout"):
         prepare(tmp_path / "empty", tmp_path / "out")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ValueError, match="no such directory"):
         prepare(tmp_path / "nope", tmp_path / "out")
 
 
@@ -168,8 +169,62 @@ def test_cli_prepare_and_info(tmp_path, rng, capsys, monkeypatch):
     (src / "images" / "val" / "COCO_val2014_000000000001.jpg").write_bytes(b"broken")
     assert main(["data", "prepare", "--from", str(src), "--out", str(tmp_path / "p")]) == 0
     out = capsys.readouterr()
-    assert "SALICON 2017" in out.out and "unreadable file(s) skipped" in out.err
-    assert "COCO_val2014_000000000001.jpg" in out.out
+    assert "SALICON 2017" in out.out and "1 item(s) skipped" in out.err
+    assert "COCO_val2014_000000000001.jpg" in out.err
+    assert f"--dataset salicon --data-dir {tmp_path / 'p'}" in out.err  # what to run next
     monkeypatch.setenv("SALBENCH_DATA", str(tmp_path / "p"))
     assert main(["data", "info", "--split", "val"]) == 0
     assert "salicon / val" in capsys.readouterr().out
+
+
+def test_every_repair_and_skip_is_counted_and_names_the_right_file(tmp_path, rng):
+    """A NaN coordinate is dropped (not a fixation at column 0), an image whose .mat is
+    missing is listed, a truncated map is blamed on the map (the image is kept, its target
+    made from the fixations)."""
+    src = tmp_path / "salicon"
+    make_2017(src, rng, n_train=2, n_val=3)
+    mat = src / "fixations" / "val" / "COCO_val2014_000000000000.mat"
+    observers = [(np.array([[np.nan, 10.0], [20.0, 30.0]]), np.array([[5.0, 5.0]]))]
+    savemat(str(mat), {"image": mat.stem, "resolution": np.array([H, W]),
+                       "gaze": _gaze(observers)})
+    (src / "fixations" / "val" / "COCO_val2014_000000000001.mat").unlink()
+    bad_map = src / "maps" / "val" / "COCO_val2014_000000000002.png"
+    bad_map.write_bytes(bad_map.read_bytes()[:100])
+    report = prepare(src, tmp_path / "out")
+    assert report.dropped["val"] == 1
+    assert any("COCO_val2014_000000000000.mat" in f and "NaN" in why
+               for f, why in report.repaired)
+    assert any("COCO_val2014_000000000001.jpg" in f and "no fixations file" in why
+               for f, why in report.unreadable)
+    assert any(f == str(bad_map) and "unreadable map" in why for f, why in report.repaired)
+    assert report.images["val"] == 2 and report.maps_from_fixations["val"] == 1
+    val = load_split(tmp_path / "out" / "val.npz")
+    assert _as_set(val.fixations(0)) == [(29, 19)]  # (x=20, y=30), 1-based; the NaN gone
+    assert "COCO_val2014_000000000002.jpg" in list(val.file_names)
+
+
+def test_official_val_maps_are_kept_and_scored_against(tmp_path, rng, monkeypatch):
+    from salbench.data import DatasetSpec, load
+    from salbench.evaluate import evaluate, protocols_for
+
+    src = tmp_path / "salicon"
+    make_2017(src, rng, n_train=2, n_val=12)
+    report = prepare(src, tmp_path / "out")
+    assert report.maps_kept == {"val": 12}
+    assert (tmp_path / "out" / "val-maps.npz").stat().st_size < 12 * 480 * 640  # compact
+    val = load(DatasetSpec(name="salicon", data_dir=str(tmp_path / "out")), "val")
+    maps = val.gt_maps()
+    png = src / "maps" / "val" / (Path(str(val.file_names[3])).stem + ".png")
+    official = np.asarray(Image.open(png).convert("L"), dtype=float) / 255
+    np.testing.assert_array_equal(maps[3], official)
+    preds = rng.random((12, 48, 48))
+    given = protocols_for(["mit"], given_maps=True)[0]
+    assert given.name == "mit[ground_truth=given-maps]"
+    r = evaluate(preds, val, name="p", dataset_label="salicon", protocols=[given],
+                 metrics=["cc", "kld", "sim"], progress=False)[0]
+    from salbench.metrics import cc
+
+    assert r.scores("cc")[3] == pytest.approx(
+        cc(preds[3], val.fixations(3), protocol="mit", shape=(H, W), gt_map=official),
+        abs=1e-12)
+    assert r.protocol["changed"] == {"ground_truth": "given-maps"}

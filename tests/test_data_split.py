@@ -66,7 +66,7 @@ def test_truncated_and_foreign_files(tmp_path, rng):
     np.savez(tmp_path / "other.npz", a=np.zeros(3))
     with pytest.raises(ValueError, match=r"other\.npz: not a salbench split \(missing"):
         load_split(tmp_path / "other.npz")
-    with pytest.raises(FileNotFoundError, match="no such split file"):
+    with pytest.raises(ValueError, match="no such split file"):
         load_split(tmp_path / "missing.npz")
 
 

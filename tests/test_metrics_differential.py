@@ -15,6 +15,8 @@ from salbench.metrics import (
     auc_judd,
     cc,
     center_prior,
+    emd,
+    get_protocol,
     ig,
     kld,
     nss,
@@ -92,25 +94,162 @@ def test_grids_match_numpy_and_colonop(top):
 # ---- map metrics against naive definitions ---------------------------------------------
 
 
+@pytest.mark.parametrize("shape", [(30, 40), (24, 32), (3, 5), (1, 1), (7, 2), (100, 100),
+                                   (60, 64)])
+def test_antonio_blur_matches_the_fft_definition(rng, shape):
+    """MIT's ground truth: the separable circular filter equals antonioGaussian.m's 2-D FFT
+    (zero padding to a power of two, wrap-around included) for every size."""
+    from salbench.metrics import _maps
+    from salbench.metrics._blur import antonio_padded_size, antonio_tables
+
+    h, w = shape
+    n = antonio_padded_size(h, w)
+    tr, tc = antonio_tables(h, n, 8.0), antonio_tables(w, n, 8.0)
+    for k in (1, max(1, h * w // 10), h * w):
+        lin = np.sort(rng.choice(h * w, k, replace=False))
+        counts = rng.integers(1, 4, k).astype(float)
+        g = np.empty(shape)
+        _maps.gt_map_into(lin // w, lin % w, counts, tr, tc, g)
+        fm = np.zeros(shape)
+        fm.flat[lin] = counts
+        ref = naive.antonio_gaussian(fm, 8.0, clean=False)
+        np.testing.assert_allclose(g, ref, rtol=0, atol=1e-14 * max(1.0, np.abs(ref).max()))
+
+
+def same(a: float, b: float, tol: float = 1e-12) -> bool:
+    """Equal within ``tol``, NaN only where the reference is NaN."""
+    return (np.isnan(a) and np.isnan(b)) or abs(a - b) <= tol
+
+
 @pytest.mark.parametrize("protocol", ["mit", "exact"])
-def test_map_metrics_match_naive(rng, protocol):
-    shape = (30, 40)
-    sigma = 24 * 40 / 640
+@pytest.mark.parametrize("shape", [(30, 40), (96, 128)])
+def test_map_metrics_match_naive(rng, protocol, shape):
+    """On small images antonioGaussian's filter has negative lobes (its Gaussian transfer
+    function is cut at the Nyquist frequency), so KLD is NaN there, as MATLAB's complex
+    log; at 96x128 it is not."""
     for _ in range(3):
         pred = rng.random((12, 12))
         fix = random_fixations(rng, 25, shape)
         p = naive.matlab_imresize(pred, *shape)
-        g = gaussian_filter(naive.fixation_map(fix, shape), sigma)
+        fm = naive.fixation_map(fix, shape)
+        g = naive.antonio_gaussian(fm)
         kw = dict(protocol=protocol, shape=shape)
-        assert cc(pred, fix, **kw) == pytest.approx(naive.pearson(p, g), abs=1e-12)
-        assert nss(pred, fix, **kw) == pytest.approx(naive.nss(p, fix, 1), abs=1e-12)
-        assert kld(pred, fix, **kw) == pytest.approx(naive.kld_mit(p, g), abs=1e-12)
-        assert sim(pred, fix, **kw) == pytest.approx(naive.sim_mit(p, g), abs=1e-12)
+        assert same(cc(pred, fix, **kw), naive.pearson(p, g))
+        assert same(nss(pred, fix, **kw), naive.nss(p, fix, 1))
+        assert same(kld(pred, fix, **kw), naive.kld_mit(p, g))
+        assert same(sim(pred, fix, **kw), naive.sim_mit(p, g))
         assert ig(pred, fix, **kw) == pytest.approx(naive.ig_mit(p, center_prior(shape), fix),
                                                    abs=1e-12)
         base = rng.random(shape)
         assert ig(pred, fix, baseline=base, **kw) == pytest.approx(naive.ig_mit(p, base, fix),
                                                                   abs=1e-12)
+
+
+def test_fft_noise_is_why_the_ground_truth_is_cleaned(rng):
+    """With the FFT's rounding noise left in, MATLAB's KLdiv would take the log of a
+    negative number at some pixels (a complex score); salbench's blur has exact zeros there.
+    (On small images the filter itself has negative lobes, from the Gaussian transfer
+    function cut at the Nyquist frequency: those are kept, and KLD is NaN there as in
+    MATLAB.)"""
+    shape = (480, 640)
+    fm = naive.fixation_map(random_fixations(rng, 3, shape, center_bias=False), shape)
+    raw = naive.antonio_gaussian(fm, clean=False)
+    assert -1e-15 * raw.max() < raw.min() < 0  # noise of the FFT, not of the filter
+    assert naive.antonio_gaussian(fm).min() >= 0
+    from salbench.metrics import _maps
+    from salbench.metrics._blur import antonio_tables
+
+    lin = np.flatnonzero(fm)
+    g = np.empty(shape)
+    _maps.gt_map_into(lin // 640, lin % 640, np.ones(lin.size), antonio_tables(480, 1024, 8.0),
+                      antonio_tables(640, 1024, 8.0), g)
+    assert g.min() >= 0
+
+
+def test_emd_matches_emd_m(rng):
+    """EMD.m's preprocessing (imresize by 1/32 of the ground truth, the prediction to that
+    size, sum-normalised, column-major grid distances) and FastEMD give the same number."""
+    for shape in ((96, 128), (70, 100)):  # 70/32 is not whole: ceil, kernel at scale 1/32
+        pred = rng.random((12, 12)) ** 3
+        fix = random_fixations(rng, 30, shape)
+        g = naive.antonio_gaussian(naive.fixation_map(fix, shape))
+        assert emd(pred, fix, protocol="mit", shape=shape) == pytest.approx(
+            naive.emd_mit(pred, g), rel=1e-12)
+        exact = emd(pred, fix, protocol="exact", shape=shape)  # no integer rounding
+        assert exact == pytest.approx(naive.emd_mit(pred, g), rel=1e-4)
+
+
+def test_mit_nan_rules(rng):
+    shape = (24, 32)
+    pred = rng.random((12, 12))
+    one_pixel = np.array([[5, 7], [5, 7], [5, 7]])  # one pixel, fixated three times
+    assert naive.borji_mit_nan(naive.fixation_map(one_pixel, shape))
+    assert np.isnan(auc_borji(pred, one_pixel, protocol="mit", shape=shape))
+    assert np.isnan(auc_borji(pred, one_pixel, protocol="mit", shape=shape, expected=True))
+    assert np.isfinite(auc_borji(pred, one_pixel, protocol="replication", shape=shape))
+    # every pixel fixated on a 4x4 image: no zero padding, the blur is exactly constant
+    every = np.argwhere(np.ones((4, 4)))
+    g = naive.antonio_gaussian(np.ones((4, 4)))
+    assert np.isnan(naive.sim_mit_nan(rng.random((4, 4)), g))
+    assert np.isnan(sim(rng.random((4, 4)), every, protocol="mit"))
+    # a prediction with negative values: MATLAB's log turns complex; exact refuses it
+    assert np.isnan(kld(pred - 0.5, one_pixel, protocol="mit", shape=shape))
+    with pytest.raises(ValueError, match="non-negative"):
+        kld(pred - 0.5, one_pixel, protocol="exact", shape=shape)
+
+
+@pytest.mark.parametrize("blur", ["mit", "salicon"])
+@pytest.mark.parametrize("density", [0.0005, 0.1, 0.6, 0.99, 1.0])
+def test_cc_is_exact_at_any_fixation_density(rng, blur, density):
+    """cc within 1e-12 of a two-pass float64 Pearson correlation against the blurred map,
+    from a few fixated pixels to all of them (mouse samples make maps dense)."""
+    shape = (48, 64)
+    n = max(1, int(density * shape[0] * shape[1]))
+    lin = rng.choice(shape[0] * shape[1], n, replace=False)
+    fix = np.stack([lin // shape[1], lin % shape[1]], 1)
+    pred = rng.random(shape) + 3.0  # an offset: centring must not cost digits
+    fm = naive.fixation_map(fix, shape)
+    g = naive.antonio_gaussian(fm) if blur == "mit" else gaussian_filter(fm, 19)
+    proto = get_protocol(blur)
+    if blur == "salicon":  # every fixated pixel, not SALICON's repeats only
+        proto = proto.replace(fixation_filter="none")
+    got = cc(pred, fix, protocol=proto)
+    if np.ptp(g) <= 1e-12 * np.abs(g).max():
+        assert np.isnan(got)
+        return
+    a = pred.ravel() - pred.mean()
+    b = g.ravel() - g.mean()
+    ref = float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()))
+    assert got == pytest.approx(ref, abs=1e-12)
+
+
+def test_given_ground_truth_maps(rng):
+    """cc/kld/sim/emd against a given map: the map is used as it is (resized to the image
+    by the protocol when another size)."""
+    shape = (30, 40)
+    pred = rng.random((12, 12))
+    gt = gaussian_filter(rng.random(shape), 3)
+    fix = random_fixations(rng, 10, shape)
+    p = naive.matlab_imresize(pred, *shape)
+    assert cc(pred, fix, protocol="mit", shape=shape, gt_map=gt) == pytest.approx(
+        naive.pearson(p, gt), abs=1e-12)
+    assert kld(pred, fix, protocol="mit", shape=shape, gt_map=gt) == pytest.approx(
+        naive.kld_mit(p, gt), abs=1e-12)
+    assert sim(pred, fix, protocol="mit", shape=shape, gt_map=gt) == pytest.approx(
+        naive.sim_mit(p, gt), abs=1e-12)
+    small = naive.matlab_imresize(gt, 15, 20)
+    assert cc(pred, fix, protocol="mit", shape=shape, gt_map=small) == pytest.approx(
+        naive.pearson(p, naive.matlab_imresize(small, *shape)), abs=1e-12)
+    with pytest.raises(ValueError, match="ground-truth map has negative values"):
+        cc(pred, fix, protocol="mit", shape=shape, gt_map=gt - 1)
+    maps = [gt] * 12
+    preds = [rng.random((12, 12)) for _ in range(12)]
+    fixes = [random_fixations(rng, 10, shape) for _ in range(12)]
+    res = score_dataset(preds, fixes, [shape] * 12, protocol="mit", metrics=["cc", "sim"],
+                        gt_maps=maps)
+    for i in (0, 7):
+        assert res.per_image["cc"][i] == pytest.approx(
+            naive.pearson(naive.matlab_imresize(preds[i], *shape), gt), abs=1e-12)
 
 
 def test_replication_cc_matches_naive_pipeline(rng):
@@ -122,6 +261,69 @@ def test_replication_cc_matches_naive_pipeline(rng):
         g = gaussian_filter(naive.fixation_map(fix, shape), 19)
         assert cc(pred, fix, protocol="replication", shape=shape) == pytest.approx(
             naive.pearson(p, g), abs=1e-12)
+
+
+# ---- the SALICON challenge's evaluation ------------------------------------------------
+
+
+def test_salicon_filter_keeps_repeats_once_less(rng):
+    from salbench.metrics._engine import salicon_filter
+
+    pts = np.array([[3, 4], [3, 4], [3, 4], [1, 2], [5, 5], [5, 5], [0, 9]])
+    r, c = salicon_filter(pts[:, 0], pts[:, 1])
+    assert sorted(zip(r.tolist(), c.tolist())) == [(3, 4), (3, 4), (5, 5)]
+    assert naive.salicon_filter(pts.tolist()) == [[3, 4], [3, 4], [5, 5]]
+    for _ in range(20):
+        f = rng.integers(0, 4, (int(rng.integers(0, 30)), 2))
+        r, c = salicon_filter(f[:, 0], f[:, 1])
+        assert sorted(zip(r.tolist(), c.tolist())) == \
+            sorted(map(tuple, naive.salicon_filter(f.tolist())))
+
+
+def _salicon_split(rng, n=6, shape=(40, 50)):
+    preds = [rng.random((12, 15)) for _ in range(n)]
+    fixes = []
+    for _ in range(n):  # repeated points, as SALICON's observers produce them
+        base = random_fixations(rng, 30, shape)
+        fixes.append(np.concatenate([base, base[: int(rng.integers(3, 20))]]))
+    return preds, fixes, [shape] * n
+
+
+def test_salicon_matches_its_reference_code(rng):
+    preds, fixes, shapes = _salicon_split(rng)
+    shape = shapes[0]
+    res = score_dataset(preds, fixes, shapes, protocol="salicon", seed=4)
+    kept = [naive.salicon_filter(f.tolist()) for f in fixes]
+    shuf = np.zeros(shape)
+    for k in kept:
+        fm = np.zeros(shape)
+        for r, c in k:
+            fm[r, c] = 1
+        shuf += fm
+    n_pix = shape[0] * shape[1]
+    for i, p in enumerate(preds):
+        z = naive.salicon_zoom(p, shape)
+        assert res.per_image["cc"][i] == pytest.approx(naive.salicon_cc(z, kept[i], shape),
+                                                       abs=1e-12)
+        assert res.per_image["nss"][i] == pytest.approx(naive.salicon_nss(z, kept[i]),
+                                                        abs=1e-12)
+        draws = _rng.draw_indices(4, i, _rng.BORJI, 0, n_pix, 100_000)
+        assert res.per_image["auc_borji"][i] == pytest.approx(
+            naive.salicon_auc(z, kept[i], draws), abs=1e-12)
+        assert res.per_image["sauc"][i] == pytest.approx(naive.salicon_sauc(z, kept[i], shuf),
+                                                         abs=1e-12)
+
+
+def test_salicon_constant_map_and_no_repeats(rng):
+    preds, fixes, shapes = _salicon_split(rng)
+    preds[2] = np.full((12, 15), 0.3)
+    fixes[3] = random_fixations(rng, 1, shapes[0])  # nothing repeats: nothing kept
+    res = score_dataset(preds, fixes, shapes, protocol="salicon")
+    assert res.per_image["nss"][2] == 0.0  # the reference skips the division
+    assert res.per_image["auc_borji"][2] == 0.5 and res.per_image["sauc"][2] == 0.5
+    assert np.isnan(res.per_image["cc"][2])
+    assert all(np.isnan(res.per_image[m][3]) for m in res.metrics)
+    assert np.isnan(res.mean["cc"])  # np.mean over images, as the reference
 
 
 # ---- AUCs ----------------------------------------------------------------------------

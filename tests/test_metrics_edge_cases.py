@@ -1,12 +1,15 @@
-"""Design §3.4: every edge case has the reference's defined result or a clear error."""
+"""Design §3.4: every edge case has the reference's defined result or a clear error, under
+every protocol."""
 
 import numpy as np
 import pytest
 
 from salbench.metrics import (
+    PROTOCOLS,
     auc_borji,
     auc_judd,
     cc,
+    emd,
     ig,
     kld,
     nss,
@@ -17,16 +20,14 @@ from salbench.metrics import (
 
 from conftest import random_fixations
 
-SHAPE = (24, 32)
-PROTOCOL_METRICS = {
-    "replication": ("cc", "auc_borji", "sauc"),
-    "mit": ("cc", "nss", "kld", "sim", "ig", "auc_judd", "auc_borji", "sauc"),
-    "exact": ("cc", "nss", "kld", "sim", "ig", "auc_judd", "auc_borji", "sauc"),
-}
-FUNCS = {"cc": cc, "nss": nss, "kld": kld, "sim": sim, "ig": ig, "auc_judd": auc_judd,
-         "auc_borji": auc_borji, "sauc": sauc}
-CASES = [(p, m) for p, ms in PROTOCOL_METRICS.items() for m in ms]
-OTHER = np.array([[1, 1], [5, 7], [20, 30], [12, 16]])
+SHAPE = (72, 96)  # antonioGaussian pads to 128: its filter has no negative lobes there
+FUNCS = {"cc": cc, "nss": nss, "kld": kld, "sim": sim, "ig": ig, "emd": emd,
+         "auc_judd": auc_judd, "auc_borji": auc_borji, "sauc": sauc}
+CASES = [(p, m) for p, proto in PROTOCOLS.items() for m in proto.metrics if m in FUNCS]
+OTHER = np.array([[1, 1], [5, 7], [20, 30], [12, 16], [12, 16]])
+# SALICON's filter keeps repeated points only: these survive it
+FIX = np.array([[3, 4], [3, 4], [12, 16], [12, 16], [20, 9], [20, 9]])
+NAN, HALF, FINITE, ZERO, UNIT = "nan", "half", "finite", "zero", "unit"
 
 
 def call(metric, smap, fix, protocol, **kw):
@@ -34,6 +35,19 @@ def call(metric, smap, fix, protocol, **kw):
     if metric == "sauc":
         return fn(smap, fix, OTHER, protocol=protocol, shape=SHAPE, **kw)
     return fn(smap, fix, protocol=protocol, shape=SHAPE, **kw)
+
+
+def check(value, expect):
+    if expect == NAN:
+        assert np.isnan(value)
+    elif expect == HALF:
+        assert value == 0.5
+    elif expect == ZERO:
+        assert value == 0.0
+    elif expect == UNIT:
+        assert 0.0 <= value <= 1.0
+    else:
+        assert np.isfinite(value)
 
 
 @pytest.fixture
@@ -47,90 +61,122 @@ def test_no_fixations_is_nan(smap, protocol, metric):
 
 
 @pytest.mark.parametrize("protocol, metric", CASES)
-def test_one_fixation_is_defined(smap, protocol, metric):
-    assert np.isfinite(call(metric, smap, np.array([[12, 16]]), protocol))
+def test_one_fixation(smap, protocol, metric):
+    v = call(metric, smap, np.array([[12, 16]]), protocol)
+    if protocol == "salicon":  # a point seen once is not kept by SALICON's filter
+        assert np.isnan(v)
+    elif protocol == "mit" and metric == "auc_borji":  # AUC_Borji.m: NaN at <= 1 pixel
+        assert np.isnan(v)
+    else:
+        assert np.isfinite(v)
+
+
+CONSTANT = {
+    "replication": dict.fromkeys(("cc", "auc_borji", "sauc"), NAN),
+    "mit": {"cc": NAN, "nss": NAN, "kld": FINITE, "sim": NAN, "ig": NAN, "emd": FINITE,
+            "auc_judd": UNIT, "auc_borji": NAN, "sauc": NAN},
+    "exact": {"cc": NAN, "nss": NAN, "kld": FINITE, "sim": NAN, "ig": NAN, "emd": FINITE,
+              "auc_judd": HALF, "auc_borji": HALF, "sauc": HALF},
+    "salicon": {"cc": NAN, "nss": ZERO, "auc_borji": HALF, "sauc": HALF},
+    "pysaliency": {"cc": ZERO, "nss": ZERO, "kld": FINITE, "sim": FINITE, "auc_judd": UNIT,
+                   "auc_borji": HALF, "sauc": HALF},
+}
 
 
 @pytest.mark.parametrize("protocol, metric", CASES)
 def test_constant_prediction(protocol, metric):
-    fix = np.array([[3, 4], [12, 16], [20, 9]])
-    v = call(metric, np.full((12, 12), 0.5), fix, protocol)
-    if protocol == "exact" and metric.startswith(("auc", "sauc")):
-        assert v == 0.5  # every pair ties
-    elif protocol == "mit" and metric == "auc_judd":
-        # AUC_Judd.m jitters before normalising: the seeded noise decides, as in MATLAB
-        assert 0.0 <= v <= 1.0
-        assert v == call(metric, np.full((12, 12), 0.5), fix, protocol)
-    elif metric == "kld":  # a uniform prediction has a defined divergence
-        assert np.isfinite(v) and v > 0
-    else:  # the references divide by a zero std / range: NaN
-        assert np.isnan(v)
+    """The reference's value: NaN where it divides by a zero deviation or range, 0 where
+    it skips the division (pysaliency; SALICON's NSS), one half for exact AUCs (every pair
+    ties) and SALICON's (an all-0 map), the seeded jitter's draw for AUC-Judd."""
+    v = call(metric, np.full((12, 12), 0.5), FIX, protocol)
+    check(v, CONSTANT[protocol][metric])
+    if CONSTANT[protocol][metric] == UNIT:  # jittered: the seed decides, as in MATLAB
+        assert v == call(metric, np.full((12, 12), 0.5), FIX, protocol)
 
 
-@pytest.mark.parametrize("protocol", ["replication", "mit", "exact"])
+@pytest.mark.parametrize("protocol", list(PROTOCOLS))
 def test_constant_prediction_stays_constant_when_resized(protocol):
-    """Bicubic weights do not sum to exactly 1 in floating point; a constant 48x48 map must
+    """Resize weights do not sum to exactly 1 in floating point; a constant 48x48 map must
     still give a constant 480x640 map (NaN CC), not rounding noise with a 'correlation'."""
-    fix = np.array([[100, 200], [240, 320], [400, 50]])
+    fix = np.array([[100, 200], [100, 200], [240, 320], [240, 320], [400, 50], [400, 50]])
     for value in (1.0, 0.37):
-        pred = np.full((48, 48), value, dtype=np.float32 if protocol == "replication" else float)
-        assert np.isnan(cc(pred, fix, protocol=protocol, shape=(480, 640)))
-        if protocol != "replication":
-            assert np.isnan(nss(pred, fix, protocol=protocol, shape=(480, 640)))
-            assert auc_borji(pred, fix, protocol="exact", shape=(480, 640)) == 0.5
+        pred = np.full((48, 48), value, dtype=np.float32)
+        v = cc(pred, fix, protocol=protocol, shape=(480, 640))
+        assert v == 0.0 if protocol == "pysaliency" else np.isnan(v)
 
 
 @pytest.mark.parametrize("protocol, metric", CASES)
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_nan_or_inf_prediction_is_refused(smap, protocol, metric, bad):
     smap[3, 4] = bad
-    with pytest.raises(ValueError, match=r"img7: saliency map has \d NaN and \d infinite"):
-        call(metric, smap, np.array([[1, 1]]), protocol, name="img7")
+    with pytest.raises(ValueError, match=r"saliency map has \d NaN and \d infinite.*img7"):
+        call(metric, smap, FIX, protocol, name="img7")
 
 
 @pytest.mark.parametrize("protocol, metric", CASES)
 def test_negative_values(smap, protocol, metric):
-    fix = np.array([[3, 4], [12, 16]])
-    if metric == "kld":
-        with pytest.raises(ValueError, match="non-negative"):
-            call(metric, smap - 0.5, fix, protocol)
+    neg = smap - 0.5
+    if protocol == "replication":  # the 8-bit cast needs [0, 1]: refused, unless asked
+        with pytest.raises(ValueError, match=r"lie in \[-0\.\d+, 0\.\d+\].*--normalize"):
+            call(metric, neg, FIX, protocol)
+        assert np.isfinite(call(metric, neg, FIX, protocol, normalize="clip")) or \
+            metric != "cc"
         return
-    v = call(metric, smap - 0.5, fix, protocol)
-    if protocol == "replication":  # clipped to [0, 1] before the 8-bit cast
-        assert v == call(metric, np.clip(smap - 0.5, 0, 1), fix, protocol)
+    if metric == "kld" and protocol == "mit":  # MATLAB's log turns complex
+        assert np.isnan(call(metric, neg, FIX, protocol))
+        return
+    if metric == "kld" and protocol == "exact":
+        with pytest.raises(ValueError, match="non-negative saliency map"):
+            call(metric, neg, FIX, protocol)
+        return
+    v = call(metric, neg, FIX, protocol)
+    if protocol == "pysaliency" and metric in ("kld", "sim"):  # shifted by its minimum
+        assert np.isfinite(v)
+    elif metric == "emd":  # sum-normalised, not shift-invariant
+        assert np.isfinite(v) or np.isnan(v)
     else:  # min-max normalised or z-scored: a shift changes nothing
-        assert v == pytest.approx(call(metric, smap, fix, protocol), abs=1e-12)
+        assert v == pytest.approx(call(metric, smap, FIX, protocol), abs=1e-12)
+
+
+ALL_ZERO = {
+    "replication": dict.fromkeys(("cc", "auc_borji", "sauc"), NAN),
+    "mit": {"cc": NAN, "nss": NAN, "kld": "big", "sim": ZERO, "ig": NAN, "emd": NAN,
+            "auc_judd": UNIT, "auc_borji": NAN, "sauc": NAN},
+    "exact": {"cc": NAN, "nss": NAN, "kld": "big", "sim": ZERO, "ig": NAN, "emd": NAN,
+              "auc_judd": HALF, "auc_borji": HALF, "sauc": HALF},
+    "salicon": {"cc": NAN, "nss": ZERO, "auc_borji": HALF, "sauc": HALF},
+    "pysaliency": {"cc": ZERO, "nss": ZERO, "kld": FINITE, "sim": FINITE, "auc_judd": UNIT,
+                   "auc_borji": HALF, "sauc": HALF},
+}
 
 
 @pytest.mark.parametrize("protocol, metric", CASES)
 def test_all_zero_prediction(protocol, metric):
-    fix = np.array([[3, 4], [12, 16]])
-    v = call(metric, np.zeros((12, 12)), fix, protocol)
-    if protocol == "exact" and metric.startswith(("auc", "sauc")):
-        assert v == 0.5
-    elif protocol == "mit" and metric == "auc_judd":  # jittered, as above
-        assert 0.0 <= v <= 1.0
-    elif metric == "kld":  # MATLAB leaves an all-zero map unnormalised: log(g / eps)
+    v = call(metric, np.zeros((12, 12)), FIX, protocol)
+    expect = ALL_ZERO[protocol][metric]
+    if expect == "big":  # KLdiv.m leaves an all-zero map unnormalised: log(g / eps)
         assert v > 30
-    elif metric == "sim":  # an all-zero map is left alone: min(0, g) sums to 0
-        assert v == 0.0
     else:
-        assert np.isnan(v)
+        check(v, expect)
 
 
 @pytest.mark.parametrize("protocol, metric", CASES)
-@pytest.mark.parametrize("bad", [(24, 3), (3, 32), (-1, 0), (0, -5)])
+@pytest.mark.parametrize("bad", [(72, 3), (3, 96), (-1, 0), (0, -5)])
 def test_out_of_bounds_fixations_are_refused(smap, protocol, metric, bad):
     fix = np.array([[1, 1], bad])
-    with pytest.raises(ValueError, match=r"img3: 1 of 2 fixations lie outside the 24x32 image"):
+    with pytest.raises(ValueError, match=r"1 of 2 fixations lie outside the 72x96 image.*img3"):
         call(metric, smap, fix, protocol, name="img3")
 
 
 @pytest.mark.parametrize("protocol, metric", CASES)
 def test_prediction_of_another_size_is_resized(rng, protocol, metric):
-    fix = random_fixations(rng, 10, SHAPE)
+    fix = np.concatenate([random_fixations(rng, 10, SHAPE)] * 2)
     for side in (5, 12, 48):  # smaller, smaller, larger than the image
-        assert np.isfinite(call(metric, rng.random((side, side)), fix, protocol))
+        v = call(metric, rng.random((side, side)), fix, protocol)
+        if metric == "kld" and protocol == "mit":  # bicubic overshoot is clipped
+            assert np.isfinite(v)
+        else:
+            assert np.isfinite(v)
 
 
 @pytest.mark.parametrize("fix, msg", [
@@ -153,6 +199,23 @@ def test_malformed_fixations_are_refused(smap, fix, msg):
 def test_malformed_maps_are_refused(smap, msg):
     with pytest.raises(ValueError, match=msg):
         cc(smap, np.array([[0, 0]]), protocol="mit", shape=SHAPE)
+
+
+def test_huge_and_tiny_maps_score_as_their_scaled_copies(smap):
+    """Values near 1e300 or 1e-300 would overflow or underflow in squares: maps are scaled
+    by a power of two first (exact), every metric being scale-invariant."""
+    for scale in (1e300, 1e-300):
+        for metric in ("cc", "nss", "sim", "auc_borji", "kld"):
+            a = call(metric, smap * scale, FIX, "exact")
+            b = call(metric, smap, FIX, "exact")
+            assert a == pytest.approx(b, rel=1e-12), (metric, scale)
+
+
+def test_no_runtime_warnings_leak(smap, recwarn):
+    for protocol, metric in CASES:
+        call(metric, np.zeros((12, 12)), FIX, protocol)
+        call(metric, np.full((12, 12), 0.7), FIX, protocol)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 
 def test_whole_float_coordinates_are_accepted(smap):
@@ -178,9 +241,8 @@ def test_unknown_protocol_did_you_mean(smap):
 
 
 def test_sauc_with_empty_other_map_is_nan(smap):
-    for protocol in ("replication", "mit", "exact"):
-        v = sauc(smap, np.array([[3, 3]]), np.zeros((0, 2), dtype=int), protocol=protocol,
-                 shape=SHAPE)
+    for protocol in PROTOCOLS:
+        v = sauc(smap, FIX, np.zeros((0, 2), dtype=int), protocol=protocol, shape=SHAPE)
         assert np.isnan(v)
 
 
@@ -193,27 +255,36 @@ def _dataset(rng, n=12):
     return preds, fixes, [SHAPE] * n
 
 
-def test_dataset_nan_policies(rng):
+def test_dataset_nan_policies_and_reasons(rng):
     preds, fixes, shapes = _dataset(rng)
     fixes[2] = np.zeros((0, 2), dtype=int)  # an image without fixations
+    preds[5] = np.full((12, 12), 0.4)  # a constant map
     res = score_dataset(preds, fixes, shapes, protocol="mit", metrics=["cc", "auc_judd"])
-    assert res.nan_count == {"cc": 1, "auc_judd": 1}
+    assert res.nan_count == {"cc": 2, "auc_judd": 1}
+    assert res.nan_reasons["cc"] == {"no fixations": [2], "constant prediction": [5]}
     assert res.mean["cc"] == pytest.approx(np.nanmean(res.per_image["cc"]))  # omitted
     rep = score_dataset([p.astype(np.float32) for p in preds], fixes, shapes,
                         protocol="replication")
-    assert rep.nan_count["cc"] == 1 and np.isnan(rep.mean["cc"])  # propagated, as np.mean
+    assert rep.nan_count["cc"] == 2 and np.isnan(rep.mean["cc"])  # propagated, as np.mean
 
 
-def test_dataset_errors_name_the_image(rng):
+def test_one_bad_image_stops_the_run_before_any_scoring_and_names_it(rng):
     preds, fixes, shapes = _dataset(rng)
     names = [f"COCO_val_{i}.jpg" for i in range(len(preds))]
     preds[4][0, 0] = np.nan
-    with pytest.raises(ValueError, match=r"COCO_val_4\.jpg: saliency map has 1 NaN"):
+    with pytest.raises(ValueError, match=r"saliency map has 1 NaN.*COCO_val_4\.jpg"):
         score_dataset(preds, fixes, shapes, protocol="mit", names=names)
     preds[4][0, 0] = 0.0
-    fixes[5] = np.array([[99, 0]])
-    with pytest.raises(ValueError, match=r"COCO_val_5\.jpg: 1 of 1 fixations lie outside"):
+    fixes[5] = np.array([[99, 100]])
+    with pytest.raises(ValueError, match=r"1 of 1 fixations lie outside.*COCO_val_5\.jpg"):
         score_dataset(preds, fixes, shapes, protocol="mit", names=names)
+    fixes[5] = np.array([[9, 0]])
+    preds[7] = preds[7] - 1.0
+    with pytest.raises(ValueError, match=r"non-negative.*COCO_val_7\.jpg"):
+        score_dataset(preds, fixes, shapes, protocol="exact", names=names)
+    res = score_dataset(preds, fixes, shapes, protocol="mit", names=names)  # NaN, counted
+    assert res.nan_reasons["kld"] == {"negative prediction values (MATLAB's log turns "
+                                      "complex)": [7]}
 
 
 def test_dataset_count_mismatches(rng):
@@ -224,19 +295,31 @@ def test_dataset_count_mismatches(rng):
         score_dataset(preds, fixes, shapes[:-1], protocol="exact")
     with pytest.raises(ValueError, match="12 predictions but 3 names"):
         score_dataset(preds, fixes, shapes, protocol="exact", names=["a", "b", "c"])
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        score_dataset(preds, fixes, shapes, protocol="exact", seed=2**70)
 
 
-def test_replication_sauc_needs_ten_images(rng):
+def test_sampled_sauc_needs_enough_images(rng):
     preds, fixes, shapes = _dataset(rng, n=9)
     with pytest.raises(ValueError, match="at least 10 images; got 9"):
-        score_dataset(preds, fixes, shapes, protocol="replication")
+        score_dataset(preds, fixes, shapes, protocol="replication", normalize="clip")
     preds, fixes, shapes = _dataset(rng, n=10)
     with pytest.raises(ValueError, match="at least 11 images; got 10"):
         score_dataset(preds, fixes, shapes, protocol="mit", metrics=["sauc"])
 
 
-def test_replication_refuses_mixed_precisions(rng):
+def test_salicon_sauc_needs_one_image_size(rng):
+    preds, fixes, shapes = _dataset(rng, n=4)
+    shapes[1] = (30, 40)
+    fixes[1] = random_fixations(rng, 15, (30, 40))
+    with pytest.raises(ValueError, match="one size"):
+        score_dataset(preds, fixes, shapes, protocol="salicon")
+
+
+def test_float32_and_float64_maps_mix(rng):
+    """Each map is quantised in its own precision (as numpy casts it): a mix is fine."""
     preds, fixes, shapes = _dataset(rng)
     preds[0] = preds[0].astype(np.float32)
-    with pytest.raises(ValueError, match="mix float32 and float64"):
-        score_dataset(preds, fixes, shapes, protocol="replication")
+    res = score_dataset(preds, fixes, shapes, protocol="replication")
+    assert res.per_image["cc"][0] == cc(preds[0], fixes[0], protocol="replication",
+                                        shape=SHAPE)

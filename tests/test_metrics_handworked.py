@@ -58,15 +58,44 @@ def test_nss_by_hand():
 
 
 def test_cc_by_hand():
-    """A 1x4 image: the ground-truth blur (sigma = 24 * 4/640 = 0.15 px, weights
-    [2e-10, 1, 2e-10]) leaves the fixation map as it is to 1e-9, so CC is the Pearson
-    correlation of P = [1, 2, 3, 4] with F = [0, 0, 0, 1]:
-    cov = 1.5, var P = 5, var F = 0.75, r = 1.5 / sqrt(3.75) = sqrt(0.6)."""
+    """Against a given ground truth F = [0, 0, 0, 1], CC is the Pearson correlation of
+    P = [1, 2, 3, 4] with F: cov = 1.5, var P = 5, var F = 0.75, r = 1.5 / sqrt(3.75) =
+    sqrt(0.6)."""
     p = np.array([[1.0, 2.0, 3.0, 4.0]])
-    assert cc(p, np.array([[0, 3]]), protocol="exact") == pytest.approx(math.sqrt(0.6),
-                                                                        abs=1e-8)
-    assert cc(-p, np.array([[0, 3]]), protocol="exact") == pytest.approx(-math.sqrt(0.6),
-                                                                         abs=1e-8)
+    f = np.array([[0.0, 0.0, 0.0, 1.0]])
+    for protocol in ("mit", "exact", "pysaliency"):
+        assert cc(p, np.array([[0, 3]]), protocol=protocol, gt_map=f) == pytest.approx(
+            math.sqrt(0.6), abs=1e-15)
+        assert cc(-p, np.array([[0, 3]]), protocol=protocol, gt_map=f) == pytest.approx(
+            -math.sqrt(0.6), abs=1e-15)
+
+
+def test_pysaliency_and_salicon_nss_by_hand():
+    """pysaliency / SALICON: population std, every fixation (duplicates too).
+    P = [[0, 0], [0, 1]]: mean 1/4, std sqrt(3)/4; at (1, 1): (3/4) / (sqrt(3)/4) = sqrt(3);
+    at (0, 0): -1/sqrt(3).  Fixations (1,1), (1,1), (0,0): (2 sqrt(3) - 1/sqrt(3)) / 3."""
+    p = np.array([[0.0, 0.0], [0.0, 1.0]])
+    fix = np.array([[1, 1], [1, 1], [0, 0]])
+    expect = (2 * math.sqrt(3) - 1 / math.sqrt(3)) / 3
+    assert nss(p, fix, protocol="pysaliency") == pytest.approx(expect, abs=1e-15)
+    # SALICON keeps a point seen k times k-1 times: (1, 1) once, (0, 0) not at all
+    assert nss(p, fix, protocol="salicon") == pytest.approx(math.sqrt(3), abs=1e-15)
+
+
+def test_salicon_sauc_by_hand():
+    """SALICON's SAUC, no sampling: P = [[0.1, 0.2], [0.3, 0.4]] (min-max: 0, 1/3, 2/3, 1);
+    kept fixation (1, 1) (seen twice); other fixations (0, 0) x3 and (0, 1) x1 and (1, 1)
+    (removed: this image's own pixel).  Thresholds 0.99 .. 0 in 0.01 steps: the positive
+    (1.0) is above all; negatives 0 (weight 3) and 1/3 (weight 1): fp steps to 1/4 at
+    t <= 1/3, to 1 at t = 0.  Area = 1 (the positive beats every negative)."""
+    p = np.array([[0.1, 0.2], [0.3, 0.4]])
+    own = np.array([[1, 1], [1, 1]])
+    other = np.array([[0, 0], [0, 0], [0, 0], [0, 1], [1, 1]])
+    assert sauc(p, own, other, protocol="salicon") == pytest.approx(1.0, abs=1e-15)
+    # within one 0.01 grid cell the grid cannot separate them: positive 1.0, negative
+    # 0.995; the first threshold (0.99) passes both: (0,0) -> (1,1), area 1/2
+    q = np.array([[0.0, 0.995], [0.5, 1.0]])
+    assert sauc(q, own, np.array([[0, 1]]), protocol="salicon") == pytest.approx(0.5)
 
 
 def _grid_auc(pos, neg, kind):

@@ -122,6 +122,31 @@ def test_bad_cards_are_refused(tmp_path):
         registry._parse(bad)
 
 
+@pytest.mark.parametrize("text, key", [
+    ('[train]\nepohcs = 5\n', "epohcs"),  # a typo in the recipe: refused, not dropped
+    ('varient = "shallow-pan"\n', "varient"),
+    ('[[reported]]\nlabel = "l"\nsource = "s"\ndataset = "d"\nprotocol = "p"\nccc = 0.5\n',
+     "ccc"),
+])
+def test_misspelt_card_keys_are_refused_with_card_and_key(tmp_path, text, key):
+    card = tmp_path / "typo.toml"
+    card.write_text('name = "x"\nkind = "network"\nentry = "salbench.nets.network:NetworkModel"'
+                    '\nsummary = "s"\n' + ("" if "varient" in text else
+                                             'variant = "shallow-pan"\n') + text)
+    with pytest.raises(ValueError, match=rf"unknown key '{key}'.*typo\.toml"):
+        registry._parse(card)
+
+
+def test_nets_and_plots_import_no_torch():
+    """Like --help: importing the networks' package or the plots imports no torch until a
+    network is built (the training config and log reader are torch-free)."""
+    code = ("import sys, salbench.plots, salbench.nets, salbench.nets.training, "
+            "salbench.nets.shallow_pan, salbench.rundir; "
+            "from salbench.nets.training import TrainConfig, read_log; TrainConfig(); "
+            "assert 'torch' not in sys.modules, 'torch was imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 @pytest.mark.slow
 def test_installed_wheel_carries_the_cards(tmp_path):
     """A non-editable install finds the cards: the wheel ships models/ as salbench/_cards."""
@@ -150,7 +175,7 @@ def test_baselines(rng):
     from salbench.nets.baselines import CenterBias, Oracle, SpectralResidual, Uniform
 
     s = synth.generate_split(synth.SynthConfig(n_train=6, n_val=6), "val")
-    cb = CenterBias().fit(s)
+    cb = CenterBias().fit_map(s)
     assert cb.sigma in CenterBias.SIGMAS and cb.map.max() == 1.0
     assert cb.predict(s).shape == (6, 48, 48)
     np.testing.assert_array_equal(Oracle().predict(s), s.extras["density"])

@@ -1,9 +1,11 @@
-"""Scoring files, result JSON, bootstrap CIs, paired tests, leaderboards, plots."""
+"""Scoring files, results and their store, bootstrap CIs, paired tests, leaderboards, plots."""
 
+import copy
 import itertools
 import json
 import os
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,13 +14,17 @@ import pytest
 from PIL import Image
 
 from salbench.cli import main
-from salbench.compare import compare_results, paired_test
+from salbench.compare import compare, format_p, holm, paired_test
 from salbench.data import DatasetSpec, load
+from salbench.evaluate import evaluate
 from salbench.leaderboard import markdown, rebuild, table
-from salbench.results import SCHEMA_VERSION, bootstrap_ci, load_result
+from salbench.results import SCHEMA_VERSION, Result, Store
+from salbench.results import load as load_result
+from salbench.stats import bootstrap_ci
 
 FIXTURES = Path(__file__).parent / "fixtures" / "results"
 SPEC = ["--dataset", "synth"]
+DATA = "synth-s0-24x12"
 
 
 @pytest.fixture
@@ -26,25 +32,29 @@ def val(workdir):
     return load(DatasetSpec(n_train=24, n_val=12), "val")
 
 
+def _store() -> Path:
+    return Path(os.environ["SALBENCH_HOME"]) / "results"
+
+
 # ---- salbench score --------------------------------------------------------------------
 
 
 def test_score_study_preds_pkl_end_to_end(workdir, val, capsys):
-    """The study's format: a pickled list of 2304-vectors, in val order."""
+    """The study's format: a pickled list of 2304-vectors, in val order; the result goes
+    to the user store (and, with --out, to a file) and nothing else is written here."""
     preds = val.extras["density"]
     path = workdir / "preds.pkl"
     path.write_bytes(pickle.dumps([p.reshape(-1).astype(np.float32) for p in preds]))
-    assert main(["score", str(path), *SPEC, "--out", "r.json", "--results", "store"]) == 0
+    assert main(["score", str(path), *SPEC, "--out", "r.json"]) == 0
     r = load_result("r.json")
-    assert r["model"] == "preds" and r["dataset"]["n_images"] == 12
-    assert r["metrics"]["cc"]["mean"] > 0.8  # the true density scores high
+    assert r.name == "preds" and r.model is None and r.dataset["n_images"] == 12
+    assert r.metrics["cc"].mean > 0.8  # the true density scores high
     assert "protocol replication" in capsys.readouterr().out
-    assert (workdir / "leaderboards" / "synth-s0-24x12-replication.md").exists()
-    # without --out the result goes next to where the command runs, one file per protocol
+    assert (_store() / DATA / "replication" / "preds.json").exists()
+    assert (_store() / f"{DATA}-replication.md").exists()
     assert main(["score", str(path), *SPEC, "--protocol", "replication", "exact",
-                 "--metrics", "cc"]) == 0
-    for proto in ("replication", "exact"):
-        assert load_result(f"preds-result-{proto}.json")["protocol"]["name"] == proto
+                 "--metrics", "cc", "--name", "density", "--no-store"]) == 0
+    assert sorted(p.name for p in workdir.iterdir()) == ["preds.pkl", "r.json"]
 
 
 def test_score_other_formats(workdir, val):
@@ -58,9 +68,27 @@ def test_score_other_formats(workdir, val):
             folder / (Path(str(name)).stem + ".png"))
     for src in ("p.npy", "p.npz", "maps"):
         assert main(["score", src, *SPEC, "--protocol", "exact", "--metrics", "cc,sauc",
-                     "--out", f"{src}.json"]) == 0
+                     "--name", src.replace(".", "-"), "--out", f"{src}.json"]) == 0
     a, b = load_result("p.npy.json"), load_result("maps.json")
-    assert abs(a["metrics"]["cc"]["mean"] - b["metrics"]["cc"]["mean"]) < 0.05
+    assert abs(a.metrics["cc"].mean - b.metrics["cc"].mean) < 0.05
+
+
+def test_sixteen_bit_png_maps_are_read_as_sixteen_bit(workdir, val):
+    from salbench.data.predictions import read_map_image
+
+    m = np.linspace(0, 65535, 48 * 48).reshape(48, 48).astype(np.uint16)
+    Image.fromarray(m).save(workdir / "m16.png")
+    got = read_map_image(workdir / "m16.png")
+    np.testing.assert_allclose(got, m / 65535.0, atol=1e-7)  # not clipped at 255
+    assert got.max() == pytest.approx(1.0)
+    rgb = np.zeros((48, 48, 3), np.uint8)
+    rgb[..., 0] = 200
+    Image.fromarray(rgb).save(workdir / "colour.png")
+    with pytest.raises(ValueError, match="colour image, not grey"):
+        read_map_image(workdir / "colour.png")
+    (workdir / "trunc.png").write_bytes((workdir / "m16.png").read_bytes()[:60])
+    with pytest.raises(ValueError, match=r"trunc\.png"):
+        read_map_image(workdir / "trunc.png")
 
 
 @pytest.mark.parametrize("make, msg", [
@@ -68,21 +96,20 @@ def test_score_other_formats(workdir, val):
     (lambda v: [np.full(2304, np.nan, np.float32)] + [np.zeros(2304, np.float32)] * 11,
      r"prediction 0 \(synth_val_000000\.png\) has NaN"),
     (lambda v: [np.zeros(2000, np.float32)] * 12, "prediction 0 has 2000 values"),
+    (lambda v: [np.zeros(2304, np.complex64)] * 12, "complex"),
 ])
 def test_score_refuses_bad_predictions(workdir, val, capsys, make, msg):
     (workdir / "bad.pkl").write_bytes(pickle.dumps(make(val)))
     assert main(["score", "bad.pkl", *SPEC]) == 2
     err = capsys.readouterr().err
-    assert "bad.pkl" in err
-    import re
-
+    assert "bad.pkl" in err and err.count("\n") == 1 and "Traceback" not in err
     assert re.search(msg, err), err
 
 
 def test_score_refuses_wrong_shape_order_and_hostile_files(workdir, val, capsys):
     np.save(workdir / "small.npy", np.zeros((12, 40, 40)))
     assert main(["score", "small.npy", *SPEC]) == 2
-    assert "predictions are 40x40; expected 48x48" in capsys.readouterr().err
+    assert "predictions are 40x40" in capsys.readouterr().err
     np.savez(workdir / "shuffled.npz", preds=val.extras["density"],
              file_names=val.file_names[::-1])
     assert main(["score", "shuffled.npz", *SPEC]) == 2
@@ -105,7 +132,38 @@ def test_score_refuses_wrong_shape_order_and_hostile_files(workdir, val, capsys)
         Image.fromarray(np.zeros((30, 30), np.uint8)).save(folder / (Path(str(name)).stem
                                                                      + ".png"))
     assert main(["score", "maps", *SPEC]) == 2
-    assert "map is 30x30; expected 48x48" in capsys.readouterr().err
+    assert "map is 30x30" in capsys.readouterr().err
+    Image.fromarray(np.zeros((48, 48), np.uint8)).save(folder / "synth_val_000003.jpg")
+    assert main(["score", "maps", *SPEC]) == 2
+    assert "two maps for image 'synth_val_000003'" in capsys.readouterr().err
+
+
+def test_replication_refuses_maps_outside_unit_range_and_normalize_records(workdir, val,
+                                                                          capsys):
+    """A map in 0-255 scores garbage under the 8-bit cast: refused, naming the image, the
+    range and the option; --normalize makes the intent explicit and is recorded."""
+    np.save(workdir / "u8.npy", (val.extras["density"] * 255).astype(np.uint8))
+    assert main(["score", "u8.npy", *SPEC, "--no-store"]) == 2
+    err = capsys.readouterr().err
+    assert "synth_val_000000.png" in err and "lie in [0, 255]" in err
+    assert "--normalize" in err
+    assert main(["score", "u8.npy", *SPEC, "--no-store", "--normalize", "minmax",
+                 "--out", "n.json"]) == 0
+    r = load_result("n.json")
+    assert r.preprocessing == {"normalize": "minmax"}
+    plain = evaluate(val.extras["density"], val, name="d", protocols=["replication"],
+                     progress=False)[0]
+    assert r.metrics["cc"].mean == pytest.approx(plain.metrics["cc"].mean, abs=0.01)
+
+
+def test_nothing_is_written_when_one_protocol_cannot_score(workdir, val, capsys):
+    """score --protocol replication mit: mit's kld of a negative map is NaN, exact refuses
+    it; the refusal comes before the first result is written."""
+    np.save(workdir / "neg.npy", val.extras["density"] - 0.5)
+    assert main(["score", "neg.npy", *SPEC, "--protocol", "mit", "exact",
+                 "--metrics", "kld,cc", "--out", "x.json"]) == 2
+    assert "needs a non-negative saliency map" in capsys.readouterr().err
+    assert not list(workdir.glob("x*.json")) and not _store().exists()
 
 
 # ---- result files ----------------------------------------------------------------------
@@ -117,39 +175,119 @@ def test_every_schema_version_still_loads():
                                        for v in range(1, SCHEMA_VERSION + 1)]
     for f in files:
         r = load_result(f)
-        assert r["schema_version"] == SCHEMA_VERSION
-        assert r["metrics"]["cc"]["mean"] == pytest.approx(0.39696832, abs=1e-8)
-        assert r["dataset"]["label"] and r["protocol"]["name"] == "replication"
-        assert len(r["per_image"]["cc"]) == r["dataset"]["n_images"]
+        assert r.metrics["cc"].mean == pytest.approx(0.39696832, abs=1e-8)
+        assert r.dataset_label and r.protocol_name == "replication"
+        assert r.name == "center-bias"
+        assert len(r.scores("cc")) == r.dataset["n_images"]
+        again = Result.from_json(json.loads(json.dumps(r.to_json())))
+        np.testing.assert_array_equal(again.scores("sauc"), r.scores("sauc"))
 
 
-def test_bad_result_files(tmp_path):
+def _fixture():
+    return json.loads((FIXTURES / f"result-schema{SCHEMA_VERSION}.json").read_text())
+
+
+def _broken(change):
+    r = _fixture()
+    change(r)
+    return r
+
+
+BAD_RESULTS = [
+    (lambda r: r["metrics"]["cc"].update(mean=5.0), "outside its own 95% CI"),
+    (lambda r: r["metrics"]["cc"].update(mean=float("inf")), "infinite"),
+    (lambda r: r["metrics"]["cc"].update(mean="NaN"), "must be a number"),
+    (lambda r: r["metrics"].update(cc=0.5), "must be an object"),
+    (lambda r: r.update(schema_version=None), "schema_version must be an integer"),
+    (lambda r: r.update(created="2999-01-01T00:00:00+00:00"), "lies in the future"),
+    (lambda r: r["protocol"].update(name="mitt", base="mitt"), "unknown protocol 'mitt'"),
+    (lambda r: r["metrics"].update(ccc=r["metrics"]["cc"]), "unknown metric 'ccc'"),
+    (lambda r: r["dataset"].update(label="../../x"), "may hold only"),
+    (lambda r: r.update(name="a|b"), "may hold only"),
+    (lambda r: r["per_image"]["scores"]["cc"].pop(), "one value per image"),
+]
+
+
+@pytest.mark.parametrize("change, msg", BAD_RESULTS)
+def test_bad_result_files_are_refused(tmp_path, change, msg):
+    (tmp_path / "r.json").write_text(json.dumps(_broken(change)))
+    with pytest.raises(ValueError, match=msg):
+        load_result(tmp_path / "r.json")
+
+
+def test_unreadable_result_files(tmp_path):
     (tmp_path / "x.json").write_text("{not json")
     with pytest.raises(ValueError, match="unreadable result file"):
         load_result(tmp_path / "x.json")
     (tmp_path / "y.json").write_text(json.dumps({"schema": "other"}))
     with pytest.raises(ValueError, match="not a salbench result"):
         load_result(tmp_path / "y.json")
-    r = json.loads((FIXTURES / "result-schema1.json").read_text())
+    r = _fixture()
     r["schema_version"] = SCHEMA_VERSION + 1
     (tmp_path / "z.json").write_text(json.dumps(r))
     with pytest.raises(ValueError, match="newer salbench"):
         load_result(tmp_path / "z.json")
 
 
+def test_boards_skip_bad_files_and_build_the_rest(tmp_path):
+    store = Store(tmp_path / "store")
+    good = Result.from_json(_fixture())
+    good.dataset["label"] = "synth"
+    store.save(good)
+    bad_dir = tmp_path / "store" / "synth" / "replication"
+    for i, (change, _) in enumerate(BAD_RESULTS[:6]):
+        broken = _broken(change)
+        broken["dataset"]["label"] = "synth"
+        broken["name"] = f"bad{i}"
+        (bad_dir / f"bad{i}.json").write_text(json.dumps(broken))
+    boards = rebuild(store)
+    assert len(boards.skipped) == 6
+    df = boards.tables[("synth", "replication")]
+    assert list(df["name"]) == ["center-bias"]
+
+
 def test_bootstrap_ci_contains_the_mean_and_shrinks(rng):
     widths = []
     for n in (20, 80, 320, 1280):
         v = rng.normal(0.6, 0.1, n)
-        lo, hi = bootstrap_ci(v, omit_nan=True, seed=1)
+        lo, hi = bootstrap_ci(v, seed=1)
         assert lo < v.mean() < hi
         widths.append(hi - lo)
     assert all(a > b for a, b in itertools.pairwise(widths))
     assert widths[0] / widths[-1] == pytest.approx(8, rel=0.3)  # ~ 1/sqrt(n)
-    v = np.r_[rng.normal(0.5, 0.1, 50), np.nan]
-    assert np.isnan(bootstrap_ci(v, omit_nan=False)[0])  # propagate: NaN like the mean
-    lo, hi = bootstrap_ci(v, omit_nan=True)
-    assert lo < np.nanmean(v) < hi
+    assert np.isnan(bootstrap_ci(np.r_[rng.normal(0.5, 0.1, 50), np.nan])[0])
+
+
+# ---- the store -------------------------------------------------------------------------
+
+
+def test_store_writes_only_inside_its_folder(tmp_path):
+    store = Store(tmp_path / "store")
+    r = Result.from_json(_fixture())
+    for label in ("salicon-v1.2", "synth"):
+        r.dataset["label"] = label
+        store.save(r)
+    r.protocol = {**r.protocol, "name": "mit", "base": "mit"}
+    store.save(r)
+    names = sorted(p.name for p in (tmp_path / "store").iterdir())
+    assert names == ["salicon-v1.2", "synth"]
+    rebuild(store)
+    boards = sorted(p.name for p in (tmp_path / "store").glob("*.md"))
+    # a dot in a label never truncates a board's name; protocols never share a file
+    assert boards == ["salicon-v1.2-replication.md", "synth-mit.md", "synth-replication.md"]
+    assert [p for p in tmp_path.iterdir()] == [tmp_path / "store"]
+    with pytest.raises(ValueError, match="at most 100"):
+        r.name = "x" * 300
+        store.save(r)
+
+
+def test_store_find_did_you_mean(tmp_path):
+    store = Store(tmp_path)
+    r = Result.from_json(_fixture())
+    store.save(r)
+    assert store.find("center-bias").name == "center-bias"
+    with pytest.raises(ValueError, match="did you mean 'center-bias'"):
+        store.find("centre-bias")
 
 
 # ---- paired comparison -----------------------------------------------------------------
@@ -166,7 +304,28 @@ def test_paired_test_finds_a_planted_difference_and_not_a_null_one(rng):
     kld = paired_test(base + 0.05, base, "kld", higher_is_better=False)
     assert kld.better == "B"  # lower KLD wins
     assert kld.p_ttest == 0.0  # a constant shift: no variance, not a NaN p-value
-    assert "B is better" in kld.sentence()
+    assert "B is better" in kld.sentence() and "(lower is better)" in kld.sentence()
+    assert "p = < 1e-16" in kld.sentence()  # not "p = 0"
+
+
+def test_verdict_agrees_with_its_ci_and_test():
+    t = paired_test(np.arange(10.0), np.arange(10.0) - 1, "cc")
+    t.ci95 = (-0.1, 2.0)  # a CI that covers 0 while the test rejects: no verdict of "better"
+    assert t.test_says and not t.ci_says and t.better is None
+    assert "disagree" in t.verdict()
+
+
+def test_holm_correction(rng):
+    base = rng.normal(0.6, 0.1, 200)
+    tests = [paired_test(base + d + rng.normal(0, 0.02, 200), base, f"m{i}")
+             for i, d in enumerate((0.0, 0.002, 0.01))]
+    raw = [t.p_wilcoxon for t in tests]
+    holm(tests)
+    order = np.argsort(raw)
+    assert tests[order[0]].p_adjusted == pytest.approx(min(1, 3 * raw[order[0]]))
+    assert all(t.p_adjusted >= t.p_wilcoxon for t in tests)
+    assert all(t.correction == "Holm" for t in tests)
+    assert format_p(0.0) == "< 1e-16" and format_p(0.0123) == "0.0123"
 
 
 def test_compare_cli(workdir, val, capsys):
@@ -175,57 +334,99 @@ def test_compare_cli(workdir, val, capsys):
     np.save(workdir / "blurry.npy", np.repeat(d.mean(0, keepdims=True), len(d), 0))
     for n in ("good", "blurry"):
         assert main(["score", f"{n}.npy", *SPEC, "--protocol", "exact", "--metrics",
-                     "cc,auc_borji", "--results", "leaderboards/results"]) == 0
+                     "cc,auc_borji,kld"]) == 0
     capsys.readouterr()
-    assert main(["compare", "good", "blurry", *SPEC, "--protocol", "exact"]) == 0
+    assert main(["compare", "good", "blurry", "--protocol", "exact"]) == 0
     out = capsys.readouterr().out
-    assert "cc: good" in out and "good is better" in out
-    r1 = load_result(workdir / "leaderboards/results/synth-s0-24x12/exact/good.val.json")
-    r2 = dict(r1, protocol={"name": "mit"})
+    assert "cc (higher is better): good" in out and "good is better" in out
+    assert "kld (lower is better)" in out and "Holm-corrected" in out
+    assert main(["compare", "god", "blurry", "--protocol", "exact"]) == 2
+    assert "did you mean 'good'" in capsys.readouterr().err
+    st = Store(_store())
+    r1 = st.find("good", protocol="exact")
+    r2 = copy.deepcopy(r1)
+    r2.protocol = {**r2.protocol, "name": "mit"}
     with pytest.raises(ValueError, match="different protocols"):
-        compare_results(r1, r2)
+        compare(r1, r2)
+    r3 = copy.deepcopy(r1)
+    r3.dataset.pop("fingerprint")
+    with pytest.raises(ValueError, match="no dataset fingerprint"):
+        compare(r1, r3)
 
 
 # ---- leaderboards ----------------------------------------------------------------------
 
 
-def _result(model, protocol, metrics, created="2026-01-01"):
-    return {"model": model, "protocol": {"name": protocol}, "created": created,
-            "dataset": {"label": "synth", "split": "val", "n_images": 10, "fingerprint": "f"},
-            "seed": 0, "metrics": {m: {"mean": v, "ci95": [v - 0.01, v + 0.01],
-                                        "nan_count": 0, "higher_is_better": m != "kld"}
-                                    for m, v in metrics.items()}}
+def _result(name, protocol, metrics, **dataset):
+    r = Result.from_json(_fixture())
+    r.name = name
+    r.protocol = {"name": protocol, "base": protocol, "changed": {}}
+    r.dataset = {"label": "synth", "split": "val", "n_images": 10, "fingerprint": "f",
+                 **dataset}
+    r.metrics = {}
+    from salbench.results import MetricSummary
+
+    for m, v in metrics.items():
+        r.metrics[m] = MetricSummary(v, (v - 0.01, v + 0.01), 0, 10, m != "kld")
+    return r
 
 
 def test_leaderboard_sorts_lower_is_better_metrics_ascending():
-    rs = [_result("a", "exact", {"cc": 0.5, "kld": 0.9}), _result("b", "exact",
-                                                                   {"cc": 0.7, "kld": 0.2}),
+    rs = [_result("a", "exact", {"cc": 0.5, "kld": 0.9}),
+          _result("b", "exact", {"cc": 0.7, "kld": 0.2}),
           _result("c", "exact", {"cc": 0.6, "kld": 0.5})]
-    assert list(table(rs, "exact")["model"]) == ["b", "c", "a"]  # by cc, descending
-    assert list(table(rs, "exact", sort="kld")["model"]) == ["b", "c", "a"]  # kld ascending
-    rs[0]["metrics"]["kld"]["mean"] = 0.1
-    assert list(table(rs, "exact", sort="kld")["model"]) == ["a", "b", "c"]
+    assert list(table(rs, "exact")["name"]) == ["b", "c", "a"]  # by cc, descending
+    assert list(table(rs, "exact", sort="kld")["name"]) == ["b", "c", "a"]  # kld ascending
+    rs[0].metrics["kld"].mean = 0.1
+    assert list(table(rs, "exact", sort="kld")["name"]) == ["a", "b", "c"]
     md = markdown(table(rs, "exact"), "synth", "exact")
     assert "kld ↓" in md and "cc ↑" in md
     assert "Warning" not in md
-    rs[2]["dataset"]["fingerprint"] = "g"  # scored on a regenerated dataset
-    assert "2 different versions of the data" in markdown(table(rs, "exact"), "synth", "exact")
+    with pytest.raises(ValueError, match=r"cannot sort by 'kdl'.*did you mean 'kld'"):
+        table(rs, "exact", sort="kdl")
+
+
+def test_boards_show_the_data_version_per_row():
+    rs = [_result("a", "exact", {"cc": 0.5}, fingerprint="f1",
+                  preparation={"edition": 2017, "fixations": "fixations"}),
+          _result("b", "exact", {"cc": 0.6}, fingerprint="f2",
+                  preparation={"edition": 2017, "fixations": "mouse"})]
+    md = markdown(table(rs, "exact"), "salicon", "exact")
+    assert "2 different versions of the data" in md
+    assert "2017/mouse" in md and "2017/fixations" in md
+
+
+def test_names_in_tables_are_escaped():
+    rs = [_result("a", "exact", {"cc": 0.5})]
+    lit = [{"model": "deep | net\nv2", "label": "paper", "dataset": "salicon",
+            "protocol": "pan2016", "cc": 0.61}]
+    md = markdown(table(rs, "exact"), "synth", "exact", lit)
+    row = next(ln for ln in md.splitlines() if ln.startswith("| paper"))
+    assert "deep \\| net v2" in row and row.count(" | ") == 4  # five cells, pipe escaped
 
 
 def test_leaderboard_keeps_literature_separate(tmp_path):
-    store = tmp_path / "results" / "synth" / "replication"
-    store.mkdir(parents=True)
-    (store / "shallow-pan.val.json").write_text(json.dumps(
-        {"schema": "salbench-result", "schema_version": 1,
-         **_result("shallow-pan", "replication", {"cc": 0.4, "sauc": 0.6, "auc_borji": 0.7})}))
-    written = rebuild(tmp_path / "results", tmp_path / "boards")
-    md = (tmp_path / "boards" / "synth-replication.md").read_text()
-    measured, literature = md.split("## Reported in the literature")
+    from salbench.registry import literature
+
+    store = Store(tmp_path / "store")
+    store.save(_result("shallow-pan", "replication", {"cc": 0.4, "sauc": 0.6,
+                                                      "auc_borji": 0.7}))
+    boards = rebuild(store, literature())
+    md = (tmp_path / "store" / "synth-replication.md").read_text()
+    measured, lit = md.split("## Reported in the literature")
     assert "| 1 | `shallow-pan` | 0.400" in measured
-    assert "0.659" not in measured and "0.659" in literature  # never mixed
-    csv = pd.read_csv(tmp_path / "boards" / "synth-replication.csv")
-    assert list(csv["model"]) == ["shallow-pan"] and "cc_ci_lo" in csv.columns
-    assert {p.suffix for p in written} == {".md", ".csv"}
+    assert "0.659" not in measured and "0.659" in lit  # never mixed
+    csv = pd.read_csv(tmp_path / "store" / "synth-replication.csv")
+    assert list(csv["name"]) == ["shallow-pan"] and "cc_ci_lo" in csv.columns
+    assert {p.suffix for p in boards.written} == {".md", ".csv"}
+
+
+def test_leaderboard_cli_sort_must_be_on_a_board(workdir, val, capsys):
+    np.save(workdir / "p.npy", val.extras["density"])
+    assert main(["score", "p.npy", *SPEC, "--protocol", "exact", "--metrics", "cc"]) == 0
+    assert main(["leaderboard", "--sort", "kld"]) == 2
+    assert "cannot sort by 'kld'" in capsys.readouterr().err
+    assert main(["leaderboard", "--sort", "cc"]) == 0
 
 
 # ---- plots -----------------------------------------------------------------------------
@@ -235,19 +436,39 @@ def test_plots_are_real_images(workdir, val):
     from salbench import plots
 
     log = workdir / "train_log.jsonl"
-    log.write_text("".join(json.dumps({"epoch": e, "train_loss": 1 / e, "step_losses":
-                                       {str(5 * k + 1 + 10 * (e - 1)): 1 / (e + k)
-                                        for k in range(2)},
+    log.write_text("".join(json.dumps({"epoch": e, "train_loss": 1 / e, "loss": "mse",
+                                       "step_losses": {str(5 * k + 1 + 10 * (e - 1)): 1 / (e + k)
+                                                       for k in range(2)},
                                        **({"val_loss": 1.2 / e} if e % 2 == 0 else {})}) + "\n"
                            for e in range(1, 7)))
-    paths = [plots.training_curves(log, workdir / "p" / "curves.png", "t"),
+    r = evaluate(val.extras["density"], val, name="density", protocols=["exact"],
+                 metrics=["cc"], progress=False)[0]
+    paths = [plots.training_curves(log, workdir / "p" / "curves", "t"),
              plots.filters(np.random.default_rng(0).normal(size=(32, 3, 5, 5)),
-                           workdir / "p" / "filters.png")]
-    per = np.linspace(0, 1, len(val))
-    paths += plots.best_worst(val, val.extras["density"], per, "cc", True, workdir / "p", k=3)
+                           workdir / "p" / "filters")]
+    paths += plots.best_worst(val, val.extras["density"], r, "cc", workdir / "p", k=3)
     for p in paths:
         with Image.open(p) as im:
             assert im.format == "PNG" and im.width > 300 and im.height > 100
             assert np.asarray(im.convert("L")).std() > 5  # not blank
     assert {p.name for p in paths} == {"curves.png", "filters.png", "best-cc.png",
                                        "worst-cc.png"}
+    pdf = plots.filters(np.ones((4, 3, 5, 5)), workdir / "p" / "f", fmt="pdf")
+    assert pdf.suffix == ".pdf" and pdf.read_bytes()[:4] == b"%PDF"
+
+
+def test_centred_smoothing_does_not_lag():
+    from salbench.plots import centred_average
+
+    ramp = np.arange(100.0)
+    np.testing.assert_allclose(centred_average(ramp, 9)[10:90], ramp[10:90])  # no lag
+
+
+def test_grid_refuses_a_result_of_other_data(workdir, val):
+    from salbench import plots
+
+    r = evaluate(val.extras["density"], val, name="density", protocols=["exact"],
+                 metrics=["cc"], progress=False)[0]
+    other = load(DatasetSpec(seed=1, n_train=24, n_val=12), "val")
+    with pytest.raises(ValueError, match=r"scored on synth/val \(fingerprint"):
+        plots.best_worst(other, other.extras["density"], r, "cc", workdir / "p")

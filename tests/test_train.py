@@ -14,14 +14,12 @@ import torch
 
 from salbench import registry
 from salbench.data import DatasetSpec, load, synth
-from salbench.train import (
-    TrainConfig,
-    latest_checkpoint,
-    load_checkpoint,
-    predict,
-    read_log,
-    train,
-)
+from salbench.nets.training import TrainConfig, checkpoints, read_log
+from salbench.nets.training.loop import train
+from salbench.nets.training.predict import predict
+
+latest_checkpoint = checkpoints.latest
+load_checkpoint = checkpoints.load
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,7 +72,7 @@ def test_the_recipe_runs_with_sgd(tiny_data, tmp_path):
 
 
 def test_mirrored_copies_come_from_indexing(tiny_data):
-    from salbench.train import DeviceData
+    from salbench.nets.training.data import DeviceData
 
     tr, _ = tiny_data
     d = DeviceData(tr, torch.device("cpu"))
@@ -118,24 +116,22 @@ def test_interrupted_run_resumes_to_the_same_weights(tiny_data, tmp_path):
 
 def _run_until(model, tr, va, cfg, out, stop_after):
     """Run the full schedule but raise after epoch ``stop_after``'s checkpoint."""
-    import salbench.train as T
-
-    real = T.save_checkpoint
+    real = checkpoints.save
 
     class Interrupt(Exception):
         pass
 
     def save_then_stop(path, *a, **k):
         real(path, *a, **k)
-        if a[2] >= stop_after:
+        if k["epoch"] >= stop_after:
             raise Interrupt
 
-    T.save_checkpoint = save_then_stop
+    checkpoints.save = save_then_stop
     try:
         with pytest.raises(Interrupt):
             train(model.module, "shallow-pan-tiny", tr, va, cfg, out, progress=False)
     finally:
-        T.save_checkpoint = real
+        checkpoints.save = real
     return latest_checkpoint(out)
 
 
@@ -174,7 +170,7 @@ def test_corrupt_checkpoints_are_refused(tiny_data, tmp_path):
     good = tmp_path / "checkpoint-epoch00001.pt"
     data = good.read_bytes()
     (tmp_path / "cut.pt").write_bytes(data[: len(data) // 3])
-    with pytest.raises(ValueError, match=r"cut\.pt: corrupt or not a salbench checkpoint"):
+    with pytest.raises(ValueError, match=r"corrupt or not a salbench checkpoint .*cut\.pt"):
         load_checkpoint(tmp_path / "cut.pt")
     torch.save({"weights": torch.zeros(3)}, tmp_path / "foreign.pt")
     with pytest.raises(ValueError, match="not a salbench checkpoint"):
@@ -192,11 +188,28 @@ def test_corrupt_checkpoints_are_refused(tiny_data, tmp_path):
     assert not marker.exists()
     with pytest.raises(ValueError, match="not 'shallow-pan'"):
         load_checkpoint(good, "shallow-pan")
-    # a corrupt latest checkpoint stops a resume with the same clear error
-    (tmp_path / "checkpoint-epoch00002.pt").write_bytes(b"garbage")
-    with pytest.raises(ValueError, match=r"checkpoint-epoch00002\.pt: corrupt"):
-        train(_tiny().module, "shallow-pan-tiny", tr, va, TrainConfig(epochs=3), tmp_path,
-              progress=False)
+
+
+def test_damaged_last_checkpoint_falls_back(tiny_data, tmp_path, capsys):
+    """A truncated newest checkpoint is moved aside and the newest valid one resumes."""
+    tr, va = tiny_data
+    cfg = TrainConfig(epochs=3, batch_size=16, checkpoint_every=1, keep_checkpoints=3, seed=4)
+    train(_tiny(4).module, "shallow-pan-tiny", tr, va, cfg, tmp_path / "straight",
+          progress=False)
+    m = _tiny(4)
+    _run_until(m, tr, va, cfg, tmp_path / "cut", stop_after=2)
+    newest = tmp_path / "cut" / "checkpoint-epoch00002.pt"
+    data = newest.read_bytes()
+    newest.write_bytes(data[: len(data) // 2])  # a kill in the middle of a (non-atomic) copy
+    res = train(_tiny(99).module, "shallow-pan-tiny", tr, va, cfg, tmp_path / "cut",
+                progress=False)
+    assert res.resumed_from == 1
+    assert "is damaged" in capsys.readouterr().err
+    assert list((tmp_path / "cut").glob("checkpoint-epoch00002.pt.damaged-*"))
+    a = _state(tmp_path / "straight" / "checkpoint-epoch00003.pt")
+    b = _state(tmp_path / "cut" / "checkpoint-epoch00003.pt")
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
 
 
 def test_resuming_under_other_settings_is_refused(tiny_data, tmp_path):
@@ -271,9 +284,10 @@ def test_device_and_batch_checks(tiny_data, tmp_path):
         with pytest.raises(ValueError, match="CUDA is not available"):
             train(_tiny().module, "x", tr, va, TrainConfig(epochs=1, device="cuda"), tmp_path,
                   progress=False)
-    with pytest.raises(ValueError, match="unknown optimizer"):
-        train(_tiny().module, "x", tr, va, TrainConfig(epochs=1, optimizer="lbfgs"), tmp_path,
-              progress=False)
+    with pytest.raises(ValueError, match="optimizer 'lbfgs' is unknown"):
+        TrainConfig(epochs=1, optimizer="lbfgs")
+    with pytest.raises(ValueError, match="epochs must be at least 1"):
+        TrainConfig(epochs=0)
 
 
 def test_load_uses_the_latest_checkpoint(tiny_data, tmp_path):
@@ -283,7 +297,7 @@ def test_load_uses_the_latest_checkpoint(tiny_data, tmp_path):
     fresh = registry.create("shallow-pan-tiny")
     assert fresh.load(tmp_path).endswith("checkpoint-epoch00002.pt")
     np.testing.assert_array_equal(fresh.predict(va), m.predict(va))
-    with pytest.raises(FileNotFoundError, match="train it first"):
+    with pytest.raises(ValueError, match="train it first"):
         registry.create("shallow-pan-tiny").load(tmp_path / "empty")
 
 

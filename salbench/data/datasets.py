@@ -2,7 +2,8 @@
 
 ``synth`` (the default everywhere) is generated on first use and cached under
 ``$SALBENCH_HOME/synth``; ``salicon`` is a directory prepared by ``salbench data
-prepare`` (``--data-dir`` or ``$SALBENCH_DATA``).
+prepare`` (``--data-dir`` or ``$SALBENCH_DATA``); ``study`` is a directory holding the
+replication study's ``train.pkl`` and ``val.pkl``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..console import note
+from ..errors import UserError
 from ..io import home
 from . import synth
 from .split import Split, load_split, save_split
@@ -25,14 +27,15 @@ _NOTED: set[str] = set()
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """``name``: ``synth`` or ``salicon``; synth's generator seed and sizes; salicon's
-    directory."""
+    """``name``: ``synth``, ``salicon`` or ``study``; synth's generator seed and sizes; the
+    others' directory.  ``auto``: chosen for the user (said once, when data is loaded)."""
 
     name: str = "synth"
     seed: int = 0
     n_train: int = synth.DEFAULT_TRAIN
     n_val: int = synth.DEFAULT_VAL
     data_dir: str | None = None
+    auto: bool = False
 
     @property
     def label(self) -> str:
@@ -54,26 +57,32 @@ def resolve(name: str | None = None, data_dir: str | None = None, seed: int = 0,
     """The dataset a command means.  ``name=None``: SALICON when a prepared copy is found
     (``data_dir`` or ``$SALBENCH_DATA``), else the synthetic set, saying so once."""
     data_dir = data_dir or os.environ.get("SALBENCH_DATA")
+    auto = name is None
     if name is None:
         if data_dir and (Path(data_dir) / "val.npz").exists():
             name = "salicon"
+        elif data_dir and (Path(data_dir) / "val.pkl").exists():
+            name = "study"
         else:
-            if "auto-synth" not in _NOTED:
-                _NOTED.add("auto-synth")
-                note("no prepared SALICON found (--data-dir or SALBENCH_DATA); "
-                     "using the synthetic dataset 'synth'")
             name = "synth"
-    if name not in ("synth", "salicon"):
-        raise ValueError(f"unknown dataset {name!r}; choose synth or salicon")
-    if name == "salicon":
+    if name not in DATASETS:
+        raise UserError(f"unknown dataset {name!r}", hint=f"choose {', '.join(DATASETS)}")
+    if name in ("salicon", "study"):
         if not data_dir:
-            raise ValueError("dataset 'salicon' needs --data-dir (or $SALBENCH_DATA) pointing "
-                             "at a directory made by 'salbench data prepare'")
-        return DatasetSpec(name="salicon", data_dir=str(data_dir))
+            what = "a directory made by 'salbench data prepare'" if name == "salicon" else \
+                "the directory holding the study's train.pkl and val.pkl"
+            raise UserError(f"dataset {name!r} needs --data-dir (or $SALBENCH_DATA)",
+                            hint=f"point it at {what}")
+        return DatasetSpec(name=name, data_dir=str(data_dir), auto=auto)
     sizes = _env_synth_sizes()
+    if seed < 0 or seed >= 2**32:
+        raise UserError(f"--data-seed must be in [0, 2**32), got {seed}")
     return DatasetSpec(name="synth", seed=seed,
                        n_train=n_train if n_train is not None else sizes[0],
-                       n_val=n_val if n_val is not None else sizes[1])
+                       n_val=n_val if n_val is not None else sizes[1], auto=auto)
+
+
+DATASETS = ("synth", "salicon", "study")
 
 
 def _env_synth_sizes() -> tuple[int, int]:
@@ -84,7 +93,8 @@ def _env_synth_sizes() -> tuple[int, int]:
     try:
         a, b = (int(v) for v in raw.split(","))
     except ValueError:
-        raise ValueError(f"SALBENCH_SYNTH must be 'TRAIN,VAL' image counts, got {raw!r}") from None
+        raise UserError(f"SALBENCH_SYNTH must be 'TRAIN,VAL' image counts, got {raw!r}") \
+            from None
     return a, b
 
 
@@ -95,16 +105,25 @@ def synth_dir(config: synth.SynthConfig) -> Path:
 def load(spec: DatasetSpec, split: str) -> Split:
     """Load one split (``train`` or ``val``) of ``spec``, generating synth if needed."""
     if split not in ("train", "val"):
-        raise ValueError(f"unknown split {split!r}; choose train or val")
+        raise UserError(f"unknown split {split!r}", hint="choose train or val")
+    if spec.auto and spec.name == "synth" and "auto-synth" not in _NOTED:
+        _NOTED.add("auto-synth")
+        note("no prepared SALICON found (--data-dir or SALBENCH_DATA); using the synthetic "
+             "dataset 'synth'")
+    if spec.name == "study":
+        from .study import load_study
+
+        return load_study(spec.data_dir or ".", split)
     if spec.name == "salicon":
-        from .salicon import image_loader
+        from .salicon import gt_loader, image_loader
 
         path = Path(spec.data_dir or ".") / f"{split}.npz"
         if not path.exists():
-            raise FileNotFoundError(f"{path}: not found; run 'salbench data prepare --from "
-                                    "SALICON_DIR --out DIR' first")
+            raise UserError(f"no prepared {split} split", path,
+                            "run 'salbench data prepare --from SALICON_DIR --out DIR' first")
         s = load_split(path)
         s.image_loader = image_loader(s)
+        s.gt_loader = gt_loader(Path(spec.data_dir or "."), split)
         return s
     config = spec.synth_config
     path = synth_dir(config) / f"{split}.npz"
@@ -157,21 +176,22 @@ def _chunk(seed: int, split: str, lo: int, hi: int):
 
 def describe(s: Split) -> dict:
     """Counts, sizes, fixations per image and centre-bias strength of a split."""
-    per = np.diff(s.fix_offsets)
     originals = ~s.mirrored
+    per = np.diff(s.fix_offsets)[originals]  # counted as 'data prepare' counts: originals
     info = {
         "dataset": s.dataset, "split": s.name, "items": len(s),
         "images": int(originals.sum()), "mirrored copies": int(s.mirrored.sum()),
         "image sizes": sorted({f"{h}x{w}" for h, w in s.sizes.tolist()}),
-        "fixations": int(per.sum()),
+        "fixations (originals)": int(per.sum()),
         "fixations/image (mean, min, max)": (round(float(per.mean()), 1) if len(per) else 0.0,
                                              int(per.min()) if len(per) else 0,
                                              int(per.max()) if len(per) else 0),
+        "given ground-truth maps": "yes" if s.gt_loader is not None else "no",
         "fingerprint": s.fingerprint(),
     }
     if len(s.fix_rc):
-        img = np.repeat(np.arange(len(s)), per)
-        rel = s.fix_rc / s.sizes[img]  # fixations in [0, 1) of their image
+        img = np.repeat(np.arange(len(s)), np.diff(s.fix_offsets))
+        rel = s.fix_rc / s.sizes[img]  # fixations in [0, 1) of their image (mirrors too)
         d = np.hypot(rel[:, 0] - 0.5, rel[:, 1] - 0.5)
         # uniform fixations are at mean distance 0.383 from the centre (unit square)
         info["centre bias (mean distance / uniform's)"] = round(float(d.mean() / 0.3826), 3)

@@ -14,6 +14,8 @@ import pickle
 from pathlib import Path
 from typing import Any
 
+from ..errors import UserError
+
 # (module, name) a pickle may reference.  numpy 1.x pickles say numpy.core, numpy 2.x
 # numpy._core; _codecs.encode builds bytes in protocol-2 pickles.
 _BUILTINS = ("set", "frozenset", "bytearray", "complex")
@@ -28,7 +30,7 @@ _ALLOWED = {
 }
 
 
-class UnsafePickleError(ValueError):
+class UnsafePickleError(UserError):
     """The file references something other than plain data."""
 
 
@@ -51,17 +53,22 @@ class _RestrictedUnpickler(pickle.Unpickler):
 
 def load(path: str | Path) -> Any:
     """Unpickle ``path`` through the restricted unpickler."""
+    from ..errors import os_error
+
     path = Path(path)
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise os_error(exc, path) from None
     return loads(data, source=str(path))
 
 
 def loads(data: bytes, source: str = "<bytes>") -> Any:
     try:
         return _RestrictedUnpickler(io.BytesIO(data), source).load()
-    except UnsafePickleError:
+    except UserError:
         raise
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError,
             AttributeError, MemoryError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{source}: not a readable pickle ({type(exc).__name__}: {exc}); "
+        raise UserError(f"{source}: not a readable pickle ({type(exc).__name__}: {exc}); "
                          "is the file truncated or corrupt?") from None

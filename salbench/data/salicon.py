@@ -13,9 +13,14 @@
 or similar) with ``images`` (id, file_name, width, height) and ``annotations`` (image_id,
 worker_id, ``fixations`` as [row, col], 1-based); images next to it.
 
-Output: ``train.npz`` (96x96 inputs, 48x48 targets, each image plus its mirror) and
-``val.npz`` (inputs, targets, fixations as coordinates), file names kept.  Points outside
-the image are clipped to its border and counted; unreadable files are skipped and listed.
+Output: ``train.npz`` (96x96 inputs, 48x48 targets, each image plus its mirror),
+``val.npz`` (inputs, targets, fixations as coordinates) and, when the release has maps,
+``val-maps.npz`` (the official val maps as their PNG bytes, decoded on access: the given
+ground truth of ``GT_MAPS`` protocols).  Every repair is counted and every skipped item
+listed with the file to blame: points outside the image are clipped to its border;
+points with a NaN or infinite coordinate are dropped; an image without a fixations file,
+or whose image or fixations file is unreadable, is skipped; a map that cannot be read is
+replaced by the fixations blurred (the image is kept).
 """
 
 from __future__ import annotations
@@ -26,11 +31,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import UserError
+from ..io import atomic_write
 from ..progress import track
 from .maps import fixation_target
-from .split import Split, save_split
+from .split import INPUT_SIDE, MAP_SIDE, Split, save_split
 
 SPLITS = ("train", "val")
+MAPS_FILE = "{split}-maps.npz"
 
 
 @dataclass
@@ -41,8 +49,11 @@ class Report:
     items: dict[str, int] = field(default_factory=dict)
     fixations: dict[str, int] = field(default_factory=dict)
     clipped: dict[str, int] = field(default_factory=dict)
-    unreadable: list[tuple[str, str]] = field(default_factory=list)
+    dropped: dict[str, int] = field(default_factory=dict)  # NaN / infinite points
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file, why) skipped
     maps_from_fixations: dict[str, int] = field(default_factory=dict)
+    repaired: list[tuple[str, str]] = field(default_factory=list)  # (file, what was done)
+    maps_kept: dict[str, int] = field(default_factory=dict)
 
 
 def detect_edition(src: Path) -> int:
@@ -50,8 +61,9 @@ def detect_edition(src: Path) -> int:
         return 2017
     if _json_files(src):
         return 2015
-    raise ValueError(f"{src}: neither a SALICON 2017 layout (fixations/{{train,val}}/*.mat) "
-                     "nor 2015 JSON annotations (fixations_*.json) found")
+    raise UserError("neither a SALICON 2017 layout (fixations/{train,val}/*.mat) nor 2015 "
+                    "JSON annotations (fixations_*.json) found", src,
+                    "point --from at the release's top folder")
 
 
 def _json_files(src: Path) -> dict[str, Path]:
@@ -72,24 +84,64 @@ def prepare(src: str | Path, out: str | Path, edition: int | str = "auto",
     src = Path(src)
     out = Path(out)
     if not src.is_dir():
-        raise FileNotFoundError(f"{src}: no such directory")
+        raise UserError("no such directory", src, "point --from at the SALICON release")
     if fixations not in ("fixations", "mouse"):
-        raise ValueError("--fixations must be 'fixations' or 'mouse'")
-    ed = detect_edition(src) if edition in ("auto", None) else int(edition)
+        raise UserError("--fixations must be 'fixations' or 'mouse'")
+    if edition in ("auto", None):
+        ed = detect_edition(src)
+    else:
+        try:
+            ed = int(edition)
+        except ValueError:
+            ed = 0
     if ed not in (2015, 2017):
-        raise ValueError(f"unknown SALICON edition {edition!r}; choose 2015 or 2017")
+        raise UserError(f"unknown SALICON edition {edition!r}", hint="choose 2015 or 2017")
     if ed == 2015 and fixations == "mouse":
-        raise ValueError("the 2015 release has no mouse samples; use --fixations fixations")
+        raise UserError("the 2015 release has no mouse samples",
+                        hint="use --fixations fixations")
     report = Report(edition=ed, source=str(src))
     records = _records_2017(src, fixations, report) if ed == 2017 else \
         _records_2015(src, report)
     for split in SPLITS:
         recs = records.get(split, [])
-        s = _build_split(split, recs, report)
+        s, maps = _build_split(split, recs, report)
         s.meta.update({"edition": ed, "fixations": fixations, "source": str(src.resolve())})
         save_split(s, out / f"{split}.npz")
         report.items[split] = len(s)
+        if split == "val" and maps:
+            save_maps(maps, out / MAPS_FILE.format(split=split))
+            report.maps_kept[split] = len(maps)
     return report
+
+
+def save_maps(maps: list[bytes], path: Path) -> Path:
+    """PNG-encoded maps, concatenated, with offsets (no pickles)."""
+    offsets = np.zeros(len(maps) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in maps], out=offsets[1:])
+    blob = np.frombuffer(b"".join(maps), dtype=np.uint8)
+    with atomic_write(path) as f:
+        np.savez(f, png=blob, offsets=offsets)
+    return path
+
+
+def gt_loader(data_dir: Path, split: str):
+    """Decode the prepared split's official maps on access (None when there are none):
+    float64 in [0, 1] at the image's size."""
+    path = data_dir / MAPS_FILE.format(split=split)
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as z:
+        blob, offsets = z["png"], z["offsets"]
+
+    def load(i: int) -> np.ndarray:
+        import io
+
+        from PIL import Image
+
+        with Image.open(io.BytesIO(blob[offsets[i]:offsets[i + 1]].tobytes())) as im:
+            return np.asarray(im.convert("L"), dtype=np.float64) / 255.0
+
+    return load
 
 
 # ---- reading the two editions ----------------------------------------------------------
@@ -100,7 +152,8 @@ class _Record:
     name: str
     image: Path | None
     shape: tuple[int, int] | None  # (H, W) as the annotations state it
-    points: list[tuple[np.ndarray, int]]  # (K, 2) float (row, col) 0-based, observer id
+    points: list[tuple[np.ndarray, int, str]]  # (K, 2) float (row, col) 0-based, observer,
+    # the file they came from
     map_path: Path | None = None
 
 
@@ -110,6 +163,7 @@ def _records_2017(src: Path, which: str, report: Report) -> dict[str, list[_Reco
     out: dict[str, list[_Record]] = {}
     for split in SPLITS:
         recs = []
+        seen: set[str] = set()
         for mat in sorted((src / "fixations" / split).glob("*.mat")):
             try:
                 m = loadmat(str(mat), squeeze_me=True, struct_as_record=False)
@@ -122,16 +176,23 @@ def _records_2017(src: Path, which: str, report: Report) -> dict[str, list[_Reco
                     if xy.size == 0:
                         continue
                     if xy.shape[1] != 2:
-                        raise ValueError(f"gaze({obs + 1}).{which} has shape {xy.shape}")
-                    points.append((np.stack([xy[:, 1] - 1, xy[:, 0] - 1], 1), obs))
+                        raise UserError(f"gaze({obs + 1}).{which} has shape {xy.shape}")
+                    points.append((np.stack([xy[:, 1] - 1, xy[:, 0] - 1], 1), obs, str(mat)))
             except Exception as exc:  # any unreadable file is skipped and listed
                 report.unreadable.append((str(mat), f"{type(exc).__name__}: {exc}"))
+                seen.add(mat.stem)
                 continue
             stem = mat.stem
+            seen.add(stem)
             recs.append(_Record(
                 name=f"{stem}.jpg", image=_find(src / "images" / split, stem),
                 shape=(int(res[0]), int(res[1])), points=points,
                 map_path=_find(src / "maps" / split, stem, (".png", ".jpg"))))
+        images = src / "images" / split
+        for img in sorted(images.glob("*.jp*g")) if images.is_dir() else []:
+            if img.stem not in seen:
+                report.unreadable.append((str(img), "no fixations file "
+                                          f"(fixations/{split}/{img.stem}.mat); image skipped"))
         out[split] = recs
     return out
 
@@ -162,10 +223,14 @@ def _records_2015(src: Path, report: Report) -> dict[str, list[_Record]]:
             if iid not in per_image:
                 report.unreadable.append((str(path), f"annotation for unknown image {iid}"))
                 continue
-            pts = np.asarray(a.get("fixations", []), dtype=float).reshape(-1, 2) - 1.0
+            try:
+                pts = np.asarray(a.get("fixations", []), dtype=float).reshape(-1, 2) - 1.0
+            except (TypeError, ValueError) as exc:
+                report.unreadable.append((str(path), f"annotation of image {iid}: {exc}"))
+                continue
             wid = workers[iid].setdefault(a.get("worker_id", len(workers[iid])),
                                           len(workers[iid]))
-            per_image[iid].append((pts, wid))
+            per_image[iid].append((pts, wid, str(path)))
         if images_index is None:
             images_index = {p.name: p for p in src.rglob("*") if p.suffix.lower() in
                             (".jpg", ".jpeg", ".png")}
@@ -182,46 +247,67 @@ def _records_2015(src: Path, report: Report) -> dict[str, list[_Record]]:
 # ---- building the splits ---------------------------------------------------------------
 
 
-def _build_split(split: str, recs: list[_Record], report: Report) -> Split:
+def _build_split(split: str, recs: list[_Record], report: Report
+                 ) -> tuple[Split, list[bytes]]:
     from PIL import Image
 
-    xs, ys, fixes, subjs, sizes, names = [], [], [], [], [], []
-    clipped = 0
-    from_fix = 0
+    xs, ys, fixes, subjs, sizes, names, maps = [], [], [], [], [], [], []
+    clipped = dropped = from_fix = 0
     images_dir = None
     for rec in track(recs, f"SALICON {split}"):
         try:
             if rec.image is None:
-                raise FileNotFoundError(f"no image for {rec.name}")
+                raise UserError(f"no image file for {rec.name}")
             with Image.open(rec.image) as im:
                 rgb = im.convert("RGB")
                 rgb.load()
             h, w = rgb.height, rgb.width
             if rec.shape is not None and rec.shape != (h, w):
-                raise ValueError(f"image is {h}x{w} but its annotation says "
-                                 f"{rec.shape[0]}x{rec.shape[1]}")
-            x = np.asarray(rgb.resize((96, 96), Image.BICUBIC)).transpose(2, 0, 1)
-            pts, sub = [], []
-            for p, obs in rec.points:
-                q = np.round(p).astype(np.int64)
-                out = (q[:, 0] < 0) | (q[:, 0] >= h) | (q[:, 1] < 0) | (q[:, 1] >= w)
-                clipped += int(out.sum())
-                q[:, 0] = np.clip(q[:, 0], 0, h - 1)
-                q[:, 1] = np.clip(q[:, 1], 0, w - 1)
-                pts.append(q)
-                sub.append(np.full(len(q), obs))
-            f = np.concatenate(pts).astype(np.int32) if pts else np.zeros((0, 2), np.int32)
-            if rec.map_path is not None:
-                with Image.open(rec.map_path) as m:
-                    y = np.asarray(m.convert("L").resize((48, 48), Image.BICUBIC),
-                                   dtype=np.float32) / 255.0
-            else:
-                y = fixation_target(f, (h, w))
-                from_fix += 1
-        except Exception as exc:  # skip and list, do not crash
+                raise UserError(f"image is {h}x{w} but its annotation says "
+                                f"{rec.shape[0]}x{rec.shape[1]}")
+        except Exception as exc:  # skip and list the image, do not crash
             report.unreadable.append((str(rec.image or rec.name), f"{type(exc).__name__}: "
                                                                   f"{exc}"))
             continue
+        x = np.asarray(rgb.resize((INPUT_SIDE, INPUT_SIDE), Image.BICUBIC)).transpose(2, 0, 1)
+        pts, sub = [], []
+        for p, obs, origin in rec.points:
+            ok = np.isfinite(p).all(axis=1)
+            if not ok.all():
+                dropped += int((~ok).sum())
+                report.repaired.append((origin, f"{int((~ok).sum())} point(s) with a NaN or "
+                                                "infinite coordinate dropped"))
+                p = p[ok]
+            q = np.round(p).astype(np.int64)
+            out = (q[:, 0] < 0) | (q[:, 0] >= h) | (q[:, 1] < 0) | (q[:, 1] >= w)
+            clipped += int(out.sum())
+            q[:, 0] = np.clip(q[:, 0], 0, h - 1)
+            q[:, 1] = np.clip(q[:, 1], 0, w - 1)
+            pts.append(q)
+            sub.append(np.full(len(q), obs))
+        f = np.concatenate(pts).astype(np.int32) if pts else np.zeros((0, 2), np.int32)
+        y = None
+        if rec.map_path is not None:
+            try:
+                raw = rec.map_path.read_bytes()
+                with Image.open(rec.map_path) as m:
+                    grey = m.convert("L")
+                    grey.load()
+                if grey.size != (w, h):
+                    raise UserError(f"map is {grey.height}x{grey.width}, image {h}x{w}")
+                y = np.asarray(grey.resize((MAP_SIDE, MAP_SIDE), Image.BICUBIC),
+                               dtype=np.float32) / 255.0
+                if split == "val":
+                    maps.append(raw if rec.map_path.suffix.lower() == ".png"
+                                else _png_bytes(grey))  # JPEG maps are kept lossless
+            except Exception as exc:
+                report.repaired.append((str(rec.map_path), f"unreadable map "
+                                        f"({type(exc).__name__}: {exc}); target made from "
+                                        "the fixations instead"))
+                y = None
+        if y is None:
+            y = fixation_target(f, (h, w))
+            from_fix += 1
         images_dir = str(rec.image.parent.resolve())
         xs.append(x.astype(np.uint8))
         ys.append(y)
@@ -232,15 +318,30 @@ def _build_split(split: str, recs: list[_Record], report: Report) -> Split:
     n = len(xs)
     report.images[split] = n
     report.clipped[split] = clipped
+    report.dropped[split] = dropped
     report.maps_from_fixations[split] = from_fix
     report.fixations[split] = int(sum(len(f) for f in fixes))
-    inputs = np.stack(xs) if n else np.zeros((0, 3, 96, 96), np.uint8)
-    targets = np.stack(ys) if n else np.zeros((0, 48, 48), np.float32)
-    return Split.from_lists(
+    inputs = np.stack(xs) if n else np.zeros((0, 3, INPUT_SIDE, INPUT_SIDE), np.uint8)
+    targets = np.stack(ys) if n else np.zeros((0, MAP_SIDE, MAP_SIDE), np.float32)
+    split_obj = Split.from_lists(
         "salicon", split, inputs=inputs, targets=targets, sizes=sizes, file_names=names,
         fixations=fixes, subjects=subjs, mirror=split == "train",
         meta={"images_dir": images_dir},
     )
+    if maps and len(maps) != n:  # some images had no map: no given maps for this split
+        report.repaired.append((f"maps/{split}", f"only {len(maps)} of {n} images have a "
+                                "readable map, so the given maps are not kept (protocols "
+                                "with given maps cannot score this split)"))
+        maps = []
+    return split_obj, maps
+
+
+def _png_bytes(img) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def image_loader(split: Split):

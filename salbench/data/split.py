@@ -16,12 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import UserError
 from ..io import atomic_write
 
 FORMAT = "salbench-split"
 FORMAT_VERSION = 1
-INPUT_SHAPE = (3, 96, 96)
-TARGET_SHAPE = (48, 48)
+INPUT_SIDE = 96  # model inputs are 3 x 96 x 96
+MAP_SIDE = 48  # the shallow network's output and the targets: 48 x 48
+INPUT_SHAPE = (3, INPUT_SIDE, INPUT_SIDE)
+TARGET_SHAPE = (MAP_SIDE, MAP_SIDE)
+MAP_PIXELS = MAP_SIDE * MAP_SIDE  # 2,304: one prediction in the study's preds.pkl
 
 
 @dataclass
@@ -50,6 +54,7 @@ class Split:
     extras: dict[str, np.ndarray] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
     image_loader: Callable[[int], np.ndarray] | None = field(default=None, repr=False)
+    gt_loader: Callable[[int], np.ndarray] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.validate(f"{self.dataset}/{self.name}")
@@ -83,13 +88,20 @@ class Split:
     def image(self, i: int) -> np.ndarray:
         """The original image (H, W, 3) uint8, read or rendered on demand."""
         if self.image_loader is None:
-            raise ValueError(f"{self.dataset}/{self.name}: original images are not available "
+            raise UserError(f"{self.dataset}/{self.name}: original images are not available "
                              "(prepare the dataset with its images directory)")
         return self.image_loader(i)
 
     @property
     def has_images(self) -> bool:
         return self.image_loader is not None
+
+    def gt_maps(self) -> LazyMaps | None:
+        """The data set's own continuous ground-truth maps (SALICON 2017's ``maps/``), one
+        per item at the image's size, decoded on access; None when it has none."""
+        if self.gt_loader is None:
+            return None
+        return LazyMaps(self.gt_loader, len(self))
 
     def fingerprint(self) -> str:
         """Content hash of everything that defines the split (16 hex digits)."""
@@ -173,7 +185,7 @@ class Split:
 
         def need(cond: bool, what: str) -> None:
             if not cond:
-                raise ValueError(f"{source}: {what}")
+                raise UserError(f"{source}: {what}")
 
         need(self.inputs.ndim == 4 and self.inputs.shape[1:] == INPUT_SHAPE,
              f"inputs have shape {self.inputs.shape}, expected (N, 3, 96, 96)")
@@ -203,7 +215,7 @@ class Split:
             (self.targets.reshape(n, -1).max(axis=1) > 1)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{source}: item {i} ({self.file_names[i]}): target values must "
+            raise UserError(f"{source}: item {i} ({self.file_names[i]}): target values must "
                              "be finite and in [0, 1]")
         if self.inputs.dtype == np.float32:
             lo = self.inputs.reshape(n, -1).min(axis=1)
@@ -211,7 +223,7 @@ class Split:
             bad = ~(np.isfinite(lo) & np.isfinite(hi)) | (lo < 0) | (hi > 1)
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
-                raise ValueError(f"{source}: item {i} ({self.file_names[i]}): float inputs "
+                raise UserError(f"{source}: item {i} ({self.file_names[i]}): float inputs "
                                  "must be finite and in [0, 1]")
         if len(self.fix_rc):
             img = np.repeat(np.arange(n), np.diff(self.fix_offsets))
@@ -222,8 +234,24 @@ class Split:
             if bad.any():
                 j = int(np.flatnonzero(bad)[0])
                 i = int(img[j])
-                raise ValueError(f"{source}: item {i} ({self.file_names[i]}): fixation "
+                raise UserError(f"{source}: item {i} ({self.file_names[i]}): fixation "
                                  f"(row={r[j]}, col={c[j]}) outside the {h[j]}x{w[j]} image")
+
+
+class LazyMaps:
+    """A read-only sequence of maps produced one at a time by ``loader(i)``."""
+
+    def __init__(self, loader: Callable[[int], np.ndarray], n: int) -> None:
+        self._loader = loader
+        self._n = n
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        if not -self._n <= i < self._n:
+            raise IndexError(i)
+        return self._loader(i % self._n)
 
 
 # ---- salbench's file format ------------------------------------------------------------
@@ -252,22 +280,22 @@ def load_split(path: str | Path, image_loader: Callable[[int], np.ndarray] | Non
     """Read a split written by :func:`save_split`; errors name the file and the key."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no such split file")
+        raise UserError(f"{path}: no such split file")
     try:
         with np.load(path, allow_pickle=False) as z:
             keys = set(z.files)
             missing = [k for k in (*_ARRAYS, "meta") if k not in keys]
             if missing:
-                raise ValueError(f"{path}: not a salbench split (missing {', '.join(missing)})")
+                raise UserError(f"{path}: not a salbench split (missing {', '.join(missing)})")
             data = {k: z[k] for k in _ARRAYS}
             extras = {k[len("extra__"):]: z[k] for k in keys if k.startswith("extra__")}
             meta = json.loads(str(z["meta"]))
     except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
-        raise ValueError(f"{path}: truncated or corrupt split file ({exc})") from None
+        raise UserError(f"{path}: truncated or corrupt split file ({exc})") from None
     if meta.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a salbench split file")
+        raise UserError(f"{path}: not a salbench split file")
     if meta.get("version", 0) > FORMAT_VERSION:
-        raise ValueError(f"{path}: written by a newer salbench (format "
+        raise UserError(f"{path}: written by a newer salbench (format "
                          f"{meta['version']} > {FORMAT_VERSION}); upgrade salbench")
     dataset = meta.pop("dataset", "?")
     name = meta.pop("name", "?")
@@ -277,5 +305,5 @@ def load_split(path: str | Path, image_loader: Callable[[int], np.ndarray] | Non
         split = Split(dataset=dataset, name=name, extras=extras, meta=meta,
                       image_loader=image_loader, **data)
     except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from None
+        raise UserError(f"{path}: {exc}") from None
     return split

@@ -5,9 +5,11 @@ Three ways of computing an ROC area live here:
 * grid AUCs (auc_borji, sauc of the ``replication`` and ``mit`` protocols): thresholds on a
   fixed 0.1 grid up to the largest sampled value, negatives sampled per split;
 * their expected value over the sampling (``@expected``), computed in one pass;
-* exact Mann-Whitney areas (``exact`` protocol), weighted negatives, ties count one half;
+* exact Mann-Whitney areas (``exact``, ``pysaliency``), weighted negatives, ties count one
+  half;
 
-plus the MIT AUC-Judd sweep over fixated values.
+plus the AUC-Judd sweeps over fixated values of MIT and pysaliency, and SALICON's
+deterministic weighted grid AUC (its SAUC).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import math
 
 import numpy as np
 
+from . import _rng
 from ._jit import kernel
 
 GRID_ARANGE = 0  # numpy arange(0, top, step): top excluded, values k*step
@@ -74,7 +77,7 @@ def make_grid(kind, top, step, out):
     return colon_grid(top, step, out)
 
 
-@kernel(inline="always")
+@kernel
 def _cell(thr, n, v):
     """Number of thresholds ``<= v`` in the ascending ``thr[:n]`` (bisect_right)."""
     lo = 0
@@ -107,7 +110,7 @@ def _curve_area(thr, n, pos_ge, neg_ge, n_pos, n_neg):
     return area
 
 
-@kernel(inline="always")
+@kernel
 def _grid_cell(thr, n, v, step):
     """Number of thresholds ``<= v`` in the ascending grid ``thr[:n]`` (values ~ k*step):
     guess ``floor(v/step) + 1``, then correct against the actual threshold values."""
@@ -168,7 +171,8 @@ def grid_auc(pos, maxpos, neg, n_neg, kind, step, cache):
             break
     if not hit:
         _count_ge(pos, pos.size, thr, n, step, pos_ge, scratch)
-        known[:n] = thr[:n]
+        for k in range(n):
+            known[k] = thr[k]
     _count_ge(neg, n_neg, thr, n, step, neg_ge, scratch)
     return _curve_area(thr, n, pos_ge, neg_ge, pos.size, n_neg)
 
@@ -499,3 +503,174 @@ def judd_mit(smap, pos):
             left = cnt[k]
     area += (1.0 - x0) * (1.0 + y0) / 2.0
     return area
+
+
+@kernel
+def judd_pysaliency(smap, pos, fixated):
+    """pysaliency's ``AUC_Judd`` curve (``general_roc(judd=1)``): thresholds at every
+    positive value (plus one above and one below everything), positives ``pos`` (every
+    fixation), negatives the unfixated pixels (``fixated``: unique flat indices);
+    trapezoid over the points.  Repeated thresholds add zero-area segments, so the area
+    over the distinct positive values is the same."""
+    u, cnt, table, lo, scale = mw_prepare(pos)
+    less = np.zeros(u.size + 1)
+    equal = np.zeros(u.size)
+    flat = smap.ravel()
+    n_neg = _mw_count(u, table, lo, scale, flat, np.empty(0, dtype=np.int64), np.empty(0),
+                      less, equal)
+    n_neg += _mw_count(u, table, lo, scale, flat, fixated, -np.ones(fixated.size), less, equal)
+    if n_neg <= 0.0:
+        return np.nan
+    n_pos = pos.size
+    area = 0.0
+    x0 = 0.0
+    y0 = 0.0
+    neg_ge = less[u.size]  # negatives above every positive
+    pos_ge = 0.0
+    for k in range(u.size - 1, -1, -1):
+        neg_ge += equal[k]
+        pos_ge += cnt[k]
+        x1 = neg_ge / n_neg
+        y1 = pos_ge / n_pos
+        area += (x1 - x0) * (y1 + y0) / 2.0
+        x0 = x1
+        y0 = y1
+        neg_ge += less[k]
+    area += (1.0 - x0) * (1.0 + y0) / 2.0
+    return area
+
+
+@kernel
+def jitter_into(p, amplitude, normal, seed, stream, out):
+    """``out = p + noise * amplitude``: uniform [0, 1) noise (MATLAB ``rand``) or standard
+    normal (pysaliency ``randn``), from the image's jitter stream."""
+    st = _rng.new_stream(seed, stream, _rng.JITTER, 0)
+    a = p.ravel()
+    o = out.ravel()
+    for i in range(a.size):
+        z = _rng.normal(st) if normal else _rng.uniform01(st)
+        o[i] = a[i] + z * amplitude
+
+
+@kernel
+def normalise_inplace(q):
+    """Min-max normalise a map in place; False when it is constant."""
+    flat = q.ravel()
+    lo = flat[0]
+    hi = flat[0]
+    for v in flat:
+        lo = min(lo, v)
+        hi = max(hi, v)
+    if not hi > lo:
+        return False
+    for i in range(flat.size):
+        flat[i] = (flat[i] - lo) / (hi - lo)
+    return True
+
+
+@kernel
+def _norm(v, lo, hi, as_f32, constant_zero):
+    """Min-max normalised value, in float32 arithmetic for the replication protocol's
+    float32 maps (``(s - min) / (max - min)`` as numpy computes it on float32 arrays); a
+    constant map normalises to 0 with ``constant_zero`` (SALICON divides only by a
+    positive maximum)."""
+    if not hi > lo:
+        return 0.0 if constant_zero else np.nan
+    if as_f32:
+        lo32 = np.float32(lo)
+        return np.float64(np.float32(np.float32(np.float32(v) - lo32)
+                                     / np.float32(np.float32(hi) - lo32)))
+    return (v - lo) / (hi - lo)
+
+
+@kernel
+def normalised_at(flat, idx, lo, hi, as_f32, constant_zero):
+    out = np.empty(idx.size)
+    for i in range(idx.size):
+        out[i] = _norm(flat[idx[i]], lo, hi, as_f32, constant_zero)
+    return out
+
+
+@kernel
+def _max(x):
+    top = -np.inf
+    for v in x:
+        top = max(top, v)
+    return top
+
+
+@kernel
+def _mean(x):
+    total = 0.0
+    for v in x:
+        total += v
+    return total / x.size
+
+
+@kernel
+def borji_splits(flat, lo, hi, as_f32, constant_zero, pos, kind, step, n_neg, seed, stream,
+                 out_splits):
+    """auc_borji of the sampled protocols: per split, ``n_neg`` negatives drawn uniformly
+    from all pixels with replacement (``n_neg`` = #positives, or the protocol's fixed
+    count); the mean of the split areas."""
+    n_pix = flat.size
+    maxpos = _max(pos)
+    cache = make_grid_cache(step)
+    neg = np.empty(n_neg)
+    for sp in range(out_splits.size):
+        st = _rng.new_stream(seed, stream, _rng.BORJI, sp)
+        for i in range(n_neg):
+            neg[i] = _norm(flat[_rng.below(st, n_pix)], lo, hi, as_f32, constant_zero)
+        out_splits[sp] = grid_auc(pos, maxpos, neg, n_neg, kind, step, cache)
+    return _mean(out_splits)
+
+
+@kernel
+def sauc_splits(flat, lo, hi, as_f32, constant_zero, pos, pool_idx, kind, step, seed, stream,
+                out_splits):
+    """sauc of the sampled protocols: per split a random permutation of the pool keeps
+    ``min(#positives, #pool)`` pixels as negatives; the mean of the split areas."""
+    n_pool = pool_idx.size
+    m = min(pos.size, n_pool)
+    maxpos = _max(pos)
+    cache = make_grid_cache(step)
+    neg = np.empty(m)
+    perm = np.arange(n_pool)
+    swaps = np.empty(m, dtype=np.int64)
+    for sp in range(out_splits.size):
+        st = _rng.new_stream(seed, stream, _rng.SAUC, sp)
+        _rng.partial_shuffle(st, perm, m, swaps)
+        for i in range(m):
+            neg[i] = _norm(flat[pool_idx[perm[i]]], lo, hi, as_f32, constant_zero)
+        _rng.undo_shuffle(perm, m, swaps)
+        out_splits[sp] = grid_auc(pos, maxpos, neg, m, kind, step, cache)
+    return _mean(out_splits)
+
+
+@kernel
+def weighted_grid_auc(pos, neg, neg_w, kind, step):
+    """A grid AUC with weighted negatives and no sampling (SALICON's SAUC): thresholds
+    from ``max(pos ∪ neg)`` down to 0; fp = weight of negatives >= t over total weight."""
+    top = -np.inf
+    for v in pos:
+        top = max(top, v)
+    for v in neg:
+        top = max(top, v)
+    n_max = int(math.ceil(max(top, 0.0) / step)) + 3
+    thr = np.empty(n_max)
+    n = make_grid(kind, top, step, thr)
+    pos_ge = np.empty(n + 1)
+    neg_ge = np.empty(n + 1)
+    scratch = np.empty(n + 2)
+    _count_ge(pos, pos.size, thr, n, step, pos_ge, scratch)
+    for k in range(n + 1):
+        scratch[k] = 0.0
+    total = 0.0
+    for i in range(neg.size):
+        scratch[_grid_cell(thr, n, neg[i], step)] += neg_w[i]
+        total += neg_w[i]
+    acc = 0.0
+    for k in range(n - 1, -1, -1):
+        acc += scratch[k + 1]
+        neg_ge[k] = acc
+    return _curve_area(thr, n, pos_ge, neg_ge, pos.size, total)

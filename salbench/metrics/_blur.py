@@ -1,13 +1,15 @@
-"""Gaussian blurs with ``scipy.ndimage.gaussian_filter`` semantics (mode ``reflect``,
-``truncate=4``), fast for the two shapes metrics need.
+"""Gaussian blurs: scipy's ``gaussian_filter`` (mode ``reflect``, ``truncate=4``) and MIT's
+``antonioGaussian.m``, fast for the two shapes metrics need.
 
 * :func:`blur_map` blurs a dense map with scipy's weights *and* scipy's summation order
   (axis 0 then axis 1, symmetric taps paired), optionally storing each pass in float32 as
   scipy does for float32 input — so the result is bitwise scipy's.
-* A blurred *fixation map* is never formed when only its inner products are needed: with
-  ``K`` the 1-D filter matrix, ``G = K_r F K_cᵀ``, so ``Σ G`` and ``Σ G²`` follow from
-  column sums and the Gram matrices ``K_rᵀK_r``, ``K_cᵀK_c`` (:func:`filter_tables`), and
-  ``Σ P·G`` from one small patch per fixated pixel (see ``_maps.py``).
+* A blurred *fixation map* is ``G = K_r F K_cᵀ`` for the 1-D filter matrices ``K`` of the
+  protocol's blur: scipy's reflect-border Gaussian (:func:`reflect_tables`) or MIT's
+  ``antonioGaussian.m`` (:func:`antonio_tables`: FFT on a zero-padded power-of-two square,
+  whose transfer function factors into two 1-D ones).  It is never formed when only its
+  inner products are needed: ``Σ G`` and ``Σ G²`` follow from column sums and the Gram
+  matrices ``KᵀK``, and ``Σ P·G`` from one small patch per fixated pixel (``_maps.py``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def gaussian_weights(sigma: float, truncate: float = 4.0) -> np.ndarray:
     return phi_x[::-1].copy()
 
 
-@kernel(inline="always")
+@kernel
 def reflect_index(i, n):
     """scipy's ``reflect`` boundary (``d c b a | a b c d | d c b a``), any distance."""
     if n == 1:
@@ -49,9 +51,8 @@ def blur_into(src, w, as_f32, out):
     ``x[0]*w[0]`` then ``+= (x[-j] + x[j]) * w[j]`` for j = r..1 (its order for symmetric
     kernels), and stores each pass in the array's dtype: with ``as_f32`` both passes are
     rounded to float32, as scipy does for float32 input.  Here the two passes are fused
-    row by row and vectorised across the row, with taps applied four at a time in the same
-    left-to-right order; every output sees the same operations, so the result is bitwise
-    scipy's.
+    row by row and vectorised across the row, taps applied in the same order; every output
+    sees the same operations, so the result is bitwise scipy's.
     """
     h, wd = src.shape
     r = w.size // 2
@@ -62,76 +63,28 @@ def blur_into(src, w, as_f32, out):
         a = src[i]
         for c in range(wd):
             acc[c] = a[c] * w0
-        j = -r
-        while j + 4 <= 0:
-            l0 = src[reflect_index(i + j, h)]
-            h0 = src[reflect_index(i - j, h)]
-            l1 = src[reflect_index(i + j + 1, h)]
-            h1 = src[reflect_index(i - j - 1, h)]
-            l2 = src[reflect_index(i + j + 2, h)]
-            h2 = src[reflect_index(i - j - 2, h)]
-            l3 = src[reflect_index(i + j + 3, h)]
-            h3 = src[reflect_index(i - j - 3, h)]
-            w_0 = w[r + j]
-            w_1 = w[r + j + 1]
-            w_2 = w[r + j + 2]
-            w_3 = w[r + j + 3]
-            for c in range(wd):  # pair sums in double, as scipy
-                acc[c] = (((acc[c] + (np.float64(l0[c]) + h0[c]) * w_0)
-                           + (np.float64(l1[c]) + h1[c]) * w_1)
-                          + (np.float64(l2[c]) + h2[c]) * w_2) \
-                    + (np.float64(l3[c]) + h3[c]) * w_3
-            j += 4
-        while j < 0:
+        for j in range(-r, 0):  # pair sums in double, as scipy
             lo = src[reflect_index(i + j, h)]
             hi = src[reflect_index(i - j, h)]
             wj = w[r + j]
             for c in range(wd):
                 acc[c] += (np.float64(lo[c]) + hi[c]) * wj
-            j += 1
-        mid = line[r:r + wd]
-        if as_f32:
-            for c in range(wd):
-                mid[c] = np.float32(acc[c])
-        else:
-            mid[:] = acc
-        for k in range(r):
-            line[k] = mid[reflect_index(k - r, wd)]
-            line[r + wd + k] = mid[reflect_index(wd + k, wd)]
         for c in range(wd):
-            acc[c] = mid[c] * w0
-        j = -r
-        while j + 4 <= 0:  # slices keep indices non-negative: SIMD
-            l0 = line[r + j:r + j + wd]
-            h0 = line[r - j:r - j + wd]
-            l1 = line[r + j + 1:r + j + 1 + wd]
-            h1 = line[r - j - 1:r - j - 1 + wd]
-            l2 = line[r + j + 2:r + j + 2 + wd]
-            h2 = line[r - j - 2:r - j - 2 + wd]
-            l3 = line[r + j + 3:r + j + 3 + wd]
-            h3 = line[r - j - 3:r - j - 3 + wd]
-            w_0 = w[r + j]
-            w_1 = w[r + j + 1]
-            w_2 = w[r + j + 2]
-            w_3 = w[r + j + 3]
-            for c in range(wd):
-                acc[c] = (((acc[c] + (l0[c] + h0[c]) * w_0) + (l1[c] + h1[c]) * w_1)
-                          + (l2[c] + h2[c]) * w_2) + (l3[c] + h3[c]) * w_3
-            j += 4
-        while j < 0:
+            line[r + c] = np.float32(acc[c]) if as_f32 else acc[c]
+        for k in range(r):
+            line[k] = line[r + reflect_index(k - r, wd)]
+            line[r + wd + k] = line[r + reflect_index(wd + k, wd)]
+        for c in range(wd):
+            acc[c] = line[r + c] * w0
+        for j in range(-r, 0):  # slices keep indices non-negative: SIMD
             lo = line[r + j:r + j + wd]
             hi = line[r - j:r - j + wd]
             wj = w[r + j]
             for c in range(wd):
                 acc[c] += (lo[c] + hi[c]) * wj
-            j += 1
         o = out[i]
-        if as_f32:
-            for c in range(wd):
-                o[c] = np.float32(acc[c])
-        else:
-            for c in range(wd):
-                o[c] = acc[c]
+        for c in range(wd):
+            o[c] = np.float32(acc[c]) if as_f32 else acc[c]
 
 
 @kernel
@@ -142,7 +95,7 @@ def blur_map(src, w, as_f32):
     return out
 
 
-def filter_matrix(n: int, w: np.ndarray) -> np.ndarray:
+def reflect_matrix(n: int, w: np.ndarray) -> np.ndarray:
     """Dense ``n x n`` matrix of 1-D correlation with ``w`` under reflect boundaries."""
     r = w.size // 2
     k = np.zeros((n, n))
@@ -154,30 +107,80 @@ def filter_matrix(n: int, w: np.ndarray) -> np.ndarray:
     return k
 
 
-@lru_cache(maxsize=16)
-def filter_tables(n: int, sigma: float) -> tuple[np.ndarray, ...]:
-    """For one image side of length ``n``: ``(kT, lo, hi, colsum, gram, w)``.
+def antonio_padded_size(h: int, w: int) -> int:
+    """antonioGaussian.m's square FFT size: max(H, W) rounded up to even, then to a power
+    of two."""
+    n = max(h, w)
+    n += n % 2
+    return 1 << int(np.ceil(np.log2(n))) if n > 1 else 1
 
-    ``kT[m]`` is column ``m`` of the filter matrix K (the blurred unit impulse at ``m``),
-    non-zero only on ``lo[m]:hi[m]``; ``colsum[m]`` its total; ``gram = KᵀK``.  Away from
-    the borders a column is just the weights ``w`` shifted (see :func:`is_interior`), so
-    kernels read ``w`` there and the dense table only near the borders.
-    """
-    w = gaussian_weights(sigma)
-    k = filter_matrix(n, w)
+
+def antonio_kernel(n_pad: int, cutoff: float) -> np.ndarray:
+    """The 1-D circular kernel of antonioGaussian.m: the inverse DFT of the fftshift'ed
+    transfer function ``exp(-f² / s²)``, ``s = fc / sqrt(ln 2)``, ``f`` in ``[-n/2, n/2)``.
+    The 2-D filter is the outer product of two of these (its transfer function factors),
+    so the blur is ``K F Kᵀ``.  Entries below 1e-15 of the peak are the FFT's rounding
+    noise and are set to 0."""
+    s = cutoff / np.sqrt(np.log(2.0))
+    f = np.arange(n_pad)
+    f = np.where(f < n_pad // 2, f, f - n_pad)
+    g = np.exp(-(f.astype(float) ** 2) / s**2)
+    k = np.fft.ifft(g).real
+    k[np.abs(k) < 1e-15 * np.abs(k).max()] = 0.0
+    return k
+
+
+def antonio_matrix(n: int, n_pad: int, cutoff: float) -> np.ndarray:
+    """``K[i, a] = k[(i - a) mod n_pad]`` for one image side of length ``n`` (the image is
+    zero-padded at the end to ``n_pad``, convolved circularly, cropped)."""
+    k = antonio_kernel(n_pad, cutoff)
+    d = (np.arange(n)[:, None] - np.arange(n)[None, :]) % n_pad
+    return k[d]
+
+
+def _tables(k: np.ndarray, w: np.ndarray) -> tuple:
+    """``(kT, lo, hi, colsum, gram, w, int_lo, int_hi)`` for the filter matrix ``k``:
+    ``kT[m]`` is column ``m`` (the blurred unit impulse at ``m``), non-zero only on
+    ``lo[m]:hi[m]``; ``colsum[m]`` its total; ``gram = KᵀK``.  Columns ``int_lo..int_hi``
+    are the weights ``w`` shifted (centred on ``m``), so kernels read ``w`` there and the
+    dense table only near the borders."""
+    n = k.shape[0]
     kt = np.ascontiguousarray(k.T)
     nz = kt != 0
     lo = nz.argmax(axis=1).astype(np.int64)
     hi = (n - nz[:, ::-1].argmax(axis=1)).astype(np.int64)
+    empty = ~nz.any(axis=1)
+    lo[empty] = 0
+    hi[empty] = 0
     colsum = kt.sum(axis=1)
     gram = kt @ k
-    out = (kt, lo, hi, colsum, gram, w)
+    r = w.size // 2
+    int_lo, int_hi = r, n - 1 - r
+    for m in (int_lo, (int_lo + int_hi) // 2, int_hi):  # verify the interior claim
+        if int_lo <= int_hi and not np.array_equal(kt[m, m - r:m + r + 1], w):
+            int_lo, int_hi = 1, 0
+            break
+    if int_lo <= int_hi and (np.count_nonzero(kt[int_lo:int_hi + 1]) !=
+                             (int_hi - int_lo + 1) * np.count_nonzero(w)):
+        int_lo, int_hi = 1, 0  # something beyond the band (wrap-around): use the table
+    out = (kt, lo, hi, colsum, gram, np.ascontiguousarray(w))
     for arr in out:
         arr.setflags(write=False)
-    return out
+    return (*out, int(int_lo), int(int_hi))
 
 
-@kernel(inline="always")
-def is_interior(m, n, r):
-    """Column ``m`` of the filter matrix is ``w`` on rows ``m-r..m+r``, no reflections."""
-    return r <= m and m <= n - 1 - r
+@lru_cache(maxsize=16)
+def reflect_tables(n: int, sigma: float) -> tuple:
+    """Filter tables of scipy's reflect-border Gaussian for a side of length ``n``."""
+    w = gaussian_weights(sigma)
+    return _tables(reflect_matrix(n, w), w)
+
+
+@lru_cache(maxsize=16)
+def antonio_tables(n: int, n_pad: int, cutoff: float) -> tuple:
+    """Filter tables of antonioGaussian.m for a side of length ``n`` padded to ``n_pad``."""
+    k = antonio_kernel(n_pad, cutoff)
+    nz = np.flatnonzero(k[: n_pad // 2 + 1])
+    r = int(nz.max()) if nz.size else 0
+    w = k[np.arange(-r, r + 1) % n_pad]
+    return _tables(antonio_matrix(n, n_pad, cutoff), w)

@@ -1,9 +1,15 @@
-"""Numba kernels for the map-based metrics: CC, NSS, KLD, SIM, IG.
+"""Numba kernels for the map-based metrics: CC, KLD, SIM, IG (NSS is a few numpy lines).
 
-The continuous ground truth of a protocol is the binary fixation map blurred with a
-Gaussian (``G = K_r F K_cᵀ``, see ``_blur.py``).  CC needs only ``Σ G``, ``Σ G²`` and
-``Σ P·G``, which are computed from the fixated pixels without forming ``G``; KLD and SIM
-need ``G`` itself, which is built from the fixated rows only.
+The continuous ground truth of a protocol is the fixation map blurred with a Gaussian
+(``G = K_r F K_cᵀ``, see ``_blur.py``; ``F`` holds 1 per fixated pixel, or the fixation
+count).  CC needs only ``Σ G``, ``Σ G²`` and ``Σ (P - P̄)·G``, computed from the fixated
+pixels without forming ``G`` — unless the fixation map is so dense that ``Σ G² - (Σ G)²/n``
+would cancel, when ``G`` is formed and correlated in two passes.  KLD and SIM need ``G``
+itself, built from the fixated rows only.
+
+Each kernel is written out in one function, without calls to other kernels: numba pays a
+fixed cost per compiled function (typing, lowering, linking: ~0.4 s), and the first call
+of a metric should not wait for a dozen of them.
 """
 
 from __future__ import annotations
@@ -12,185 +18,136 @@ import math
 
 import numpy as np
 
-from ._blur import is_interior
 from ._jit import kernel
 
-EPS = 2.220446049250313e-16  # MATLAB's eps, used by KLdiv.m and InfoGain.m
-
-
-@kernel(fastmath={"reassoc"})
-def _sum64(x):
-    """Sum in float64 whatever the array's dtype (float32 maps must not accumulate in
-    float32)."""
-    flat = x.ravel()
-    total = 0.0
-    for i in range(flat.size):
-        total += flat[i]
-    return total
-
-
-@kernel(fastmath=True)
-def minmax(x):
-    """(min, max) of a map; maps are validated finite, so NaN handling is not needed.
-    Sixteen independent lanes let the loop vectorise (a plain running min does not)."""
-    flat = x.ravel()
-    lo = np.full(16, np.inf)
-    hi = np.full(16, -np.inf)
-    n = flat.size - flat.size % 16
-    for i in range(0, n, 16):
-        for j in range(16):
-            v = np.float64(flat[i + j])
-            lo[j] = min(lo[j], v)
-            hi[j] = max(hi[j], v)
-    a = lo.min()
-    b = hi.max()
-    for i in range(n, flat.size):
-        a = min(a, np.float64(flat[i]))
-        b = max(b, np.float64(flat[i]))
-    return a, b
-
-
-@kernel(fastmath={"reassoc", "contract"})
-def _sum_sq_dev(x, mean):
-    """Σ (x - mean)² in float64 (vectorised)."""
-    flat = x.ravel()
-    total = 0.0
-    for i in range(flat.size):
-        d = np.float64(flat[i]) - mean
-        total += d * d
-    return total
+# density conventions (kld, sim): protocols.DENSITY_MIT / DENSITY_PYSALIENCY
+DENSITY_MIT = 0
+DENSITY_PYSALIENCY = 1
+# Σ G² above this multiple of n·Var(G): the one-pass variance would lose digits; go dense
+DENSE_RATIO = 1e3
+# a ground truth whose range is below this fraction of its maximum is constant (rounding
+# ripples of a blur of an all-fixated map are not structure)
+FLAT_RELATIVE = 1e-12
+# sums over a map are taken in blocks of this many values, then over the blocks: rounding
+# error ~(BLOCK + n/BLOCK) eps instead of n eps (a near-constant ground truth's mean needs it)
+BLOCK = 128
 
 
 @kernel
-def unique_pixels(rows, cols, width):
-    """Sorted unique flat indices of fixated pixels (the binary fixation map)."""
-    lin = np.empty(rows.size, dtype=np.int64)
-    for i in range(rows.size):
-        lin[i] = np.int64(rows[i]) * width + cols[i]
-    lin.sort()
-    m = 0
-    for i in range(lin.size):
-        if m == 0 or lin[i] != lin[m - 1]:
-            lin[m] = lin[i]
-            m += 1
-    return lin[:m].copy()
-
-
-@kernel(inline="always")
-def _column(tab, m):
-    """(weights, first row) of filter-matrix column ``m``: ``w`` in the interior, the
-    dense table's row near the borders."""
-    kt, lo, hi, _, _, w = tab
-    n = kt.shape[0]
-    r = w.size // 2
-    if is_interior(m, n, r):
-        return w, m - r
-    return kt[m, lo[m]:hi[m]], lo[m]
-
-
-@kernel(fastmath={"reassoc", "contract"})
-def _sum_pg(p, ur, uc, tr, tc):
-    """Σ_ij P_ij G_ij = Σ_k Σ_j K_c[j, c_k] Σ_i K_r[i, r_k] P[i, j].
-
-    One patch per fixated pixel (153x153 at sigma 19), accumulated eight rows at a time
-    as an axpy (no dependency chain, so it vectorises); reassociation moves the result by
-    ~1e-16 relative, far inside the 1e-9 the tests ask.
-    """
+def moments(x):
+    """``(min, max, mean, Σ (x - mean)²)`` of a map, in float64 (two passes, block sums)."""
+    flat = x.ravel()
+    n = flat.size
+    lo = flat[0]
+    hi = flat[0]
     total = 0.0
-    v = np.empty(p.shape[1])
-    for k in range(ur.size):
-        wr, i0 = _column(tr, ur[k])
-        wc, c0 = _column(tc, uc[k])
-        n = wc.size
-        for j in range(n):
-            v[j] = 0.0
-        m = wr.size
-        t = 0
-        while t + 8 <= m:  # eight rows per pass over v: fewer loads and stores of v
-            a0 = wr[t]
-            a1 = wr[t + 1]
-            a2 = wr[t + 2]
-            a3 = wr[t + 3]
-            a4 = wr[t + 4]
-            a5 = wr[t + 5]
-            a6 = wr[t + 6]
-            a7 = wr[t + 7]
-            i = i0 + t
-            r0 = p[i, c0:c0 + n]
-            r1 = p[i + 1, c0:c0 + n]
-            r2 = p[i + 2, c0:c0 + n]
-            r3 = p[i + 3, c0:c0 + n]
-            r4 = p[i + 4, c0:c0 + n]
-            r5 = p[i + 5, c0:c0 + n]
-            r6 = p[i + 6, c0:c0 + n]
-            r7 = p[i + 7, c0:c0 + n]
-            for j in range(n):
-                v[j] += (a0 * r0[j] + a1 * r1[j] + a2 * r2[j] + a3 * r3[j]) + \
-                    (a4 * r4[j] + a5 * r5[j] + a6 * r6[j] + a7 * r7[j])
-            t += 8
-        while t < m:
-            a0 = wr[t]
-            r0 = p[i0 + t, c0:c0 + n]
-            for j in range(n):
-                v[j] += a0 * r0[j]
-            t += 1
-        s = 0.0
-        for j in range(n):
-            s += v[j] * wc[j]
-        total += s
-    return total
+    for b in range(0, n, BLOCK):
+        part = 0.0
+        for i in range(b, min(n, b + BLOCK)):
+            v = flat[i]
+            lo = min(lo, v)
+            hi = max(hi, v)
+            part += v
+        total += part
+    mean = total / n
+    ssd = 0.0
+    for b in range(0, n, BLOCK):
+        part = 0.0
+        for i in range(b, min(n, b + BLOCK)):
+            d = flat[i] - mean
+            part += d * d
+        ssd += part
+    return lo, hi, mean, ssd
 
 
 @kernel
-def _gt_moments(ur, uc, tr, tc):
-    """(Σ G, Σ G²) of the blurred binary fixation map, from column sums and Gram entries:
-    ``Σ G² = Σ_kl (K_rᵀK_r)[r_k, r_l] (K_cᵀK_c)[c_k, c_l]``."""
-    _, lor, hir, csr, gramr, _ = tr
-    _, _, _, csc, gramc, _ = tc
+def gt_moments(ur, uc, wts, tr, tc):
+    """(Σ G, Σ G²) of the blurred fixation map, from column sums and Gram entries:
+    ``Σ G² = Σ_kl w_k w_l (K_rᵀK_r)[r_k, r_l] (K_cᵀK_c)[c_k, c_l]``.  With rows sorted and
+    banded row tables (supports moving down with the row), the inner loop stops at the
+    first pixel whose support no longer overlaps; otherwise it visits every pair."""
+    _, lor, hir, csr, gramr, _, _, _ = tr
+    _, _, _, csc, gramc, _, _, _ = tc
+    banded = True
+    for m in range(1, lor.size):
+        if lor[m] < lor[m - 1] or hir[m] < hir[m - 1]:
+            banded = False
     s1 = 0.0
     for k in range(ur.size):
-        s1 += csr[ur[k]] * csc[uc[k]]
+        s1 += wts[k] * csr[ur[k]] * csc[uc[k]]
     s2 = 0.0
     n = ur.size
     for k in range(n):
         a = ur[k]
         ca = uc[k]
-        s2 += gramr[a, a] * gramc[ca, ca]
+        s2 += wts[k] * wts[k] * gramr[a, a] * gramc[ca, ca]
         for q in range(k + 1, n):
             b = ur[q]
-            if lor[b] >= hir[a]:  # rows sorted: no later pixel overlaps row a's support
+            if banded and lor[b] >= hir[a]:
                 break
-            s2 += 2.0 * gramr[a, b] * gramc[ca, uc[q]]
+            s2 += 2.0 * wts[k] * wts[q] * gramr[a, b] * gramc[ca, uc[q]]
     return s1, s2
 
 
+@kernel(fastmath={"reassoc", "contract"})
+def centred_cov(p, mean, ur, uc, wts, tr, tc, pc):
+    """``Σ (P - P̄) G`` with ``G`` the blurred fixation map: ``pc = P - mean``, then one
+    patch of ``pc`` per fixated pixel, ``Σ_k w_k Σ_j K_c[j, c_k] Σ_i K_r[i, r_k] pc[i, j]``
+    (153x153 at sigma 19).  Column ``m`` of a filter matrix is its weights shifted when
+    ``int_lo <= m <= int_hi`` (no border, no wrap-around), else the dense table's row.
+    Each patch row is added to ``v`` as an axpy (vectorised); reassociation moves the
+    result by ~1e-16 relative."""
+    fp = p.ravel()
+    fc = pc.ravel()
+    for i in range(fp.size):
+        fc[i] = fp[i] - mean
+    ktr, lor, hir, _, _, wr_int, lo_r, hi_r = tr
+    ktc, loc, hic, _, _, wc_int, lo_c, hi_c = tc
+    rr = wr_int.size // 2
+    rc = wc_int.size // 2
+    total = 0.0
+    v = np.empty(p.shape[1])
+    for k in range(ur.size):
+        m = ur[k]
+        if lo_r <= m and m <= hi_r:
+            wr = wr_int
+            i0 = m - rr
+        else:
+            wr = ktr[m, lor[m]:hir[m]]
+            i0 = lor[m]
+        m = uc[k]
+        if lo_c <= m and m <= hi_c:
+            wc = wc_int
+            c0 = m - rc
+        else:
+            wc = ktc[m, loc[m]:hic[m]]
+            c0 = loc[m]
+        n = wc.size
+        for j in range(n):
+            v[j] = 0.0
+        for t in range(wr.size):
+            a = wr[t]
+            row = pc[i0 + t, c0:c0 + n]
+            for j in range(n):
+                v[j] += a * row[j]
+        s = 0.0
+        for j in range(n):
+            s += v[j] * wc[j]
+        total += wts[k] * s
+    return total
+
+
 @kernel
-def cc_fixations(p, ur, uc, tr, tc):
-    """Pearson correlation of ``p`` with the blurred binary fixation map at (ur, uc).
-
-    ``tr``/``tc``: ``filter_tables`` for the rows / columns.  NaN when either map is
-    constant (no fixations, or a flat prediction).
-    """
-    h, w = p.shape
-    n = h * w
-    lo, hi = minmax(p)
-    if not hi > lo:  # constant: tested exactly (a rounded variance is not exactly 0)
-        return np.nan
-    mean_p = _sum64(p) / n
-    var_p = _sum_sq_dev(p, mean_p)
-    s1, s2 = _gt_moments(ur, uc, tr, tc)
-    var_g = s2 - s1 * s1 / n
-    if not (var_p > 0.0 and var_g > 1e-12 * s2):
-        return np.nan
-    cov = _sum_pg(p, ur, uc, tr, tc) - mean_p * s1
-    return cov / math.sqrt(var_p * var_g)
-
-
-@kernel
-def gt_map_into(ur, uc, tr, tc, g):
-    """The blurred binary fixation map itself, built row by fixated row into ``g``."""
+def gt_map_into(ur, uc, wts, tr, tc, g):
+    """The blurred fixation map itself, built row by fixated row into ``g``."""
+    ktr, lor, hir, _, _, wr_int, lo_r, hi_r = tr
+    ktc, loc, hic, _, _, wc_int, lo_c, hi_c = tc
+    rr = wr_int.size // 2
+    rc = wc_int.size // 2
     w = g.shape[1]
-    g[:] = 0.0
+    gf = g.ravel()
+    for i in range(gf.size):
+        gf[i] = 0.0
     line = np.zeros(w)
     k = 0
     while k < ur.size:
@@ -198,98 +155,184 @@ def gt_map_into(ur, uc, tr, tc, g):
         j0 = w
         j1 = 0
         while k < ur.size and ur[k] == r:  # all fixated pixels of row r
-            wc, c0 = _column(tc, uc[k])
+            m = uc[k]
+            if lo_c <= m and m <= hi_c:
+                wc = wc_int
+                c0 = m - rc
+            else:
+                wc = ktc[m, loc[m]:hic[m]]
+                c0 = loc[m]
+            a = wts[k]
             for j in range(wc.size):
-                line[c0 + j] += wc[j]
+                line[c0 + j] += a * wc[j]
             j0 = min(j0, c0)
             j1 = max(j1, c0 + wc.size)
             k += 1
-        wr, i0 = _column(tr, r)
-        src = line[j0:j1]
+        if lo_r <= r and r <= hi_r:
+            wr = wr_int
+            i0 = r - rr
+        else:
+            wr = ktr[r, lor[r]:hir[r]]
+            i0 = lor[r]
         for t in range(wr.size):
             a = wr[t]
-            dst = g[i0 + t, j0:j1]
-            for j in range(src.size):
-                dst[j] += a * src[j]
-        line[j0:j1] = 0.0
+            dst = g[i0 + t]
+            for j in range(j0, j1):
+                dst[j] += a * line[j]
+        for j in range(j0, j1):
+            line[j] = 0.0
 
 
 @kernel
-def nss(p, ulin, ddof):
-    """Mean of the z-scored map at the fixated pixels; NaN for a constant map."""
-    flat = p.ravel()
-    n = flat.size
-    lo, hi = minmax(flat)
-    if not hi > lo:  # constant: tested exactly (a rounded variance is not exactly 0)
+def pearson(a, mean_a, ssd_a, b):
+    """Pearson correlation of two dense maps, two-pass in float64 with block sums
+    (``a``'s moments given); NaN when ``b`` is constant (within ``FLAT_RELATIVE`` of its
+    magnitude)."""
+    fa = a.ravel()
+    fb = b.ravel()
+    n = fb.size
+    lo = fb[0]
+    hi = fb[0]
+    total = 0.0
+    for k in range(0, n, BLOCK):
+        part = 0.0
+        for i in range(k, min(n, k + BLOCK)):
+            v = fb[i]
+            lo = min(lo, v)
+            hi = max(hi, v)
+            part += v
+        total += part
+    if not hi - lo > FLAT_RELATIVE * max(abs(lo), abs(hi)):
         return np.nan
-    mean = _sum64(flat) / n
-    ss = _sum_sq_dev(flat, mean)
-    std = math.sqrt(ss / (n - ddof))
-    acc = 0.0
-    for idx in ulin:
-        acc += (flat[idx] - mean) / std
-    return acc / ulin.size
+    mb = total / n
+    sab = 0.0
+    sbb = 0.0
+    for k in range(0, n, BLOCK):
+        pab = 0.0
+        pbb = 0.0
+        for i in range(k, min(n, k + BLOCK)):
+            y = fb[i] - mb
+            pab += (fa[i] - mean_a) * y
+            pbb += y * y
+        sab += pab
+        sbb += pbb
+    return sab / math.sqrt(ssd_a * sbb)
 
 
 @kernel
-def kld_mit(p, g):
-    """MIT ``KLdiv.m``: both maps sum-normalised (when not all zero), then
-    ``Σ g log(eps + g / (p + eps))``.  Bicubic overshoot below zero is clipped first."""
+def kld(p, g, density, eps):
+    """KL divergence of ``p`` from ``g``: ``Σ g' log(eps + g' / (p' + eps))``.
+
+    ``DENSITY_MIT`` (KLdiv.m): each map divided by its sum when not all zero; bicubic
+    overshoot below 0 is clipped first (the caller gives NaN for a prediction that was
+    negative before resizing).  ``DENSITY_PYSALIENCY``: each map shifted by its minimum
+    when negative, divided by its sum, uniform when the sum is 0.
+    """
     a = p.ravel()
     b = g.ravel()
+    n = a.size
+    a_lo = 0.0
+    b_lo = 0.0
+    if density == DENSITY_PYSALIENCY:
+        for i in range(n):
+            a_lo = min(a_lo, a[i])
+            b_lo = min(b_lo, b[i])
     sa = 0.0
-    for i in range(a.size):
-        sa += max(np.float64(a[i]), 0.0)
-    sb = _sum64(b)
+    sb = 0.0
+    for i in range(n):
+        if density == DENSITY_MIT:
+            sa += max(a[i], 0.0)
+            sb += b[i]
+        else:
+            sa += a[i] - a_lo
+            sb += b[i] - b_lo
     total = 0.0
-    for i in range(a.size):
-        bi = b[i] / sb if sb > 0.0 else b[i]
+    for i in range(n):
+        bi = b[i] - b_lo
+        if sb != 0.0:
+            bi = bi / sb
+        elif density == DENSITY_PYSALIENCY:
+            bi = 1.0 / n
         if bi == 0.0:  # 0 * log(...) = 0: skip the logarithm
             continue
-        ai = max(np.float64(a[i]), 0.0)
-        ai = ai / sa if sa > 0.0 else ai
-        total += bi * math.log(EPS + bi / (ai + EPS))
+        if density == DENSITY_MIT:
+            ai = max(a[i], 0.0)
+            if sa > 0.0:
+                ai = ai / sa
+        else:
+            ai = (a[i] - a_lo) / sa if sa != 0.0 else 1.0 / n
+        total += bi * math.log(eps + bi / (ai + eps))
     return total
 
 
 @kernel
-def _mm_sum_scale(x):
-    """(lo, hi, 1/Σ(x - lo)/(hi - lo), all_zero) for MIT ``similarity.m``'s min-max then
-    sum normalisation."""
-    lo, hi = minmax(x)
-    if lo == 0.0 and hi == 0.0:
-        return lo, hi, 1.0, True
-    total = 0.0
-    flat = x.ravel()
-    for i in range(flat.size):
-        total += (np.float64(flat[i]) - lo) / (hi - lo)
-    return lo, hi, 1.0 / total, False
+def sim(p, g, density):
+    """Σ min(p', g') of the two maps as distributions.
 
-
-@kernel
-def sim_mit(p, g):
-    """MIT ``similarity.m``: Σ min(p', g') of the maps min-max then sum normalised (maps
-    that are all zero are left alone; a constant non-zero map gives NaN, as in MATLAB)."""
-    la, ha, ka, za = _mm_sum_scale(p)
-    lb, hb, kb, zb = _mm_sum_scale(g)
+    ``DENSITY_MIT`` (similarity.m): min-max then sum normalised; all-zero maps are left
+    alone; a constant non-zero map gives NaN (MATLAB's 0/0; the ground truth counts as
+    constant within ``FLAT_RELATIVE``).  ``DENSITY_PYSALIENCY``: as in :func:`kld`.
+    """
     a = p.ravel()
     b = g.ravel()
+    n = a.size
+    la = a[0]
+    ha = a[0]
+    lb = b[0]
+    hb = b[0]
+    for i in range(n):
+        la = min(la, a[i])
+        ha = max(ha, a[i])
+        lb = min(lb, b[i])
+        hb = max(hb, b[i])
     total = 0.0
-    for i in range(a.size):
-        x = 0.0 if za else (np.float64(a[i]) - la) / (ha - la) * ka
-        y = 0.0 if zb else (b[i] - lb) / (hb - lb) * kb
+    if density == DENSITY_MIT:
+        za = la == 0.0 and ha == 0.0
+        zb = lb == 0.0 and hb == 0.0
+        if (not za and not ha > la) or \
+                (not zb and not hb - lb > FLAT_RELATIVE * max(abs(lb), abs(hb))):
+            return np.nan
+        sa = 0.0
+        sb = 0.0
+        for i in range(n):
+            if not za:
+                sa += (a[i] - la) / (ha - la)
+            if not zb:
+                sb += (b[i] - lb) / (hb - lb)
+        for i in range(n):
+            x = 0.0 if za else (a[i] - la) / (ha - la) / sa
+            y = 0.0 if zb else (b[i] - lb) / (hb - lb) / sb
+            total += min(x, y)
+        return total
+    a_lo = min(la, 0.0)
+    b_lo = min(lb, 0.0)
+    sa = 0.0
+    sb = 0.0
+    for i in range(n):
+        sa += a[i] - a_lo
+        sb += b[i] - b_lo
+    for i in range(n):
+        x = (a[i] - a_lo) / sa if sa != 0.0 else 1.0 / n
+        y = (b[i] - b_lo) / sb if sb != 0.0 else 1.0 / n
         total += min(x, y)
     return total
 
 
 @kernel
-def ig_mit(p, baseline, ulin):
-    """MIT ``InfoGain.m``: both maps min-max then sum normalised; mean over fixated pixels
-    of ``log2(eps + p) - log2(eps + b)`` (bits per fixation)."""
+def ig(p, baseline, positions, eps):
+    """MIT ``InfoGain.m``: both maps min-max then sum normalised; mean over ``positions``
+    of ``log2(eps + p) - log2(eps + b)`` (bits per fixation); NaN for a constant map."""
     a = p.ravel()
     b = baseline.ravel()
-    a_lo, a_hi = minmax(a)
-    b_lo, b_hi = minmax(b)
+    a_lo = a[0]
+    a_hi = a[0]
+    b_lo = b[0]
+    b_hi = b[0]
+    for i in range(a.size):
+        a_lo = min(a_lo, a[i])
+        a_hi = max(a_hi, a[i])
+        b_lo = min(b_lo, b[i])
+        b_hi = max(b_hi, b[i])
     if not (a_hi > a_lo and b_hi > b_lo):
         return np.nan
     sa = 0.0
@@ -298,8 +341,25 @@ def ig_mit(p, baseline, ulin):
         sa += (a[i] - a_lo) / (a_hi - a_lo)
         sb += (b[i] - b_lo) / (b_hi - b_lo)
     acc = 0.0
-    for idx in ulin:
+    for idx in positions:
         pa = (a[idx] - a_lo) / (a_hi - a_lo) / sa
         pb = (b[idx] - b_lo) / (b_hi - b_lo) / sb
-        acc += math.log2(EPS + pa) - math.log2(EPS + pb)
-    return acc / ulin.size
+        acc += math.log2(eps + pa) - math.log2(eps + pb)
+    return acc / positions.size
+
+
+def unique_pixels(rows: np.ndarray, cols: np.ndarray, width: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique flat indices of fixated pixels and how often each was fixated."""
+    lin, counts = np.unique(rows * width + cols, return_counts=True)
+    return lin.astype(np.int64), counts.astype(np.float64)
+
+
+def nss(p: np.ndarray, positions: np.ndarray, stats, ddof: int, constant_zero: bool) -> float:
+    """Mean z-scored map at ``positions`` (flat indices; repeated ones count again); a
+    constant map gives 0 with ``constant_zero`` (the division is skipped), else NaN."""
+    lo, hi, mean, ssd = stats
+    if not hi > lo:
+        return 0.0 if constant_zero else float("nan")
+    std = math.sqrt(ssd / (p.size - ddof))
+    return float(((p.ravel()[positions] - mean) / std).mean())

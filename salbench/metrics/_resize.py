@@ -1,262 +1,283 @@
-"""Numba kernels for resizing a prediction to the image's size.
+"""Resizing a prediction to the image's size.
 
 * :func:`pillow_bicubic_u8` reproduces ``PIL.Image.resize`` (default bicubic filter) on an
   8-bit image bit for bit: Pillow's coefficient rounding, 22-bit fixed point, horizontal
   pass first with an 8-bit intermediate, then the vertical pass.
-* :func:`matlab_bicubic` follows MATLAB's ``imresize(A, [H W])`` with its default bicubic
-  kernel (a = -0.5), antialiasing when shrinking, mirror-symmetric borders, and the
-  dimension with the smaller scale resized first.
+* :func:`matlab_plan` follows MATLAB's ``imresize`` with its default bicubic kernel
+  (a = -0.5), antialiasing when shrinking, mirror-symmetric borders, and the dimension
+  with the smaller scale resized first; :func:`resize_into` applies it.
+* The ``salicon`` and ``pysaliency`` protocols call ``scipy.ndimage.zoom`` itself, as
+  their references do, so their resized maps are bit for bit the references'.
 """
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
+from ._blur import blur_into
 from ._jit import kernel
 
 _PRECISION_BITS = 22  # 32 - 8 - 2, as in Pillow's Resample.c
 
 
-@kernel(inline="always")
-def _pillow_cubic(x):
+def _pillow_cubic(x: np.ndarray) -> np.ndarray:
     a = -0.5
-    if x < 0.0:
-        x = -x
-    if x < 1.0:
-        return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0
-    if x < 2.0:
-        return (((x - 5.0) * x + 8.0) * x - 4.0) * a
-    return 0.0
+    x = np.abs(x)
+    return np.where(x < 1.0, ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0,
+                    np.where(x < 2.0, (((x - 5.0) * x + 8.0) * x - 4.0) * a, 0.0))
 
 
-@kernel
-def _pillow_coeffs(in_size, out_size):
-    """Pillow's ``precompute_coeffs`` + ``normalize_coeffs_8bpc`` for the bicubic filter."""
+@lru_cache(maxsize=32)
+def pillow_coeffs(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pillow's ``precompute_coeffs`` + ``normalize_coeffs_8bpc`` for the bicubic filter:
+    int32 coefficients ``(out_size, ksize)`` and ``(xmin, count)`` per output sample."""
     scale = in_size / out_size
     filterscale = scale if scale > 1.0 else 1.0
     support = 2.0 * filterscale
     ksize = int(math.ceil(support)) * 2 + 1
-    kk = np.zeros((out_size, ksize), dtype=np.int32)  # Pillow's INT32 coefficients
-    bounds = np.zeros((out_size, 2), dtype=np.int64)
-    pre = np.zeros(ksize)
-    for xx in range(out_size):
-        center = (xx + 0.5) * scale
-        ss = 1.0 / filterscale
-        xmin = int(center - support + 0.5)  # C cast: truncation toward zero
-        if xmin < 0:
-            xmin = 0
-        xmax = int(center + support + 0.5)
-        if xmax > in_size:
-            xmax = in_size
-        xmax -= xmin
-        ww = 0.0
-        for x in range(xmax):
-            w = _pillow_cubic((x + xmin - center + 0.5) * ss)
-            pre[x] = w
-            ww += w
-        for x in range(xmax):
-            w = pre[x] / ww if ww != 0.0 else pre[x]
-            if w < 0:
-                kk[xx, x] = int(-0.5 + w * (1 << _PRECISION_BITS))
-            else:
-                kk[xx, x] = int(0.5 + w * (1 << _PRECISION_BITS))
-        bounds[xx, 0] = xmin
-        bounds[xx, 1] = xmax
+    center = (np.arange(out_size) + 0.5) * scale
+    ss = 1.0 / filterscale
+    xmin = np.maximum(np.trunc(center - support + 0.5), 0).astype(np.int64)  # C casts
+    xmax = np.minimum(np.trunc(center + support + 0.5), in_size).astype(np.int64) - xmin
+    x = np.arange(ksize)
+    live = x[None, :] < xmax[:, None]
+    pre = np.where(live, _pillow_cubic((x[None, :] + xmin[:, None] - center[:, None] + 0.5)
+                                       * ss), 0.0)
+    # summed left to right, as Pillow's loop does
+    ww = np.array([[sum(row[:n])] for row, n in zip(pre.tolist(), xmax.tolist(),
+                                                      strict=True)])
+    w = np.where(ww != 0.0, pre / np.where(ww != 0.0, ww, 1.0), pre)
+    scaled = w * (1 << _PRECISION_BITS)
+    kk = np.where(live, np.trunc(np.where(w < 0, -0.5 + scaled, 0.5 + scaled)), 0)
+    bounds = np.stack([xmin, xmax], 1)
+    kk = np.ascontiguousarray(kk.astype(np.int32))
+    bounds = np.ascontiguousarray(bounds.astype(np.int64))
+    kk.setflags(write=False)
+    bounds.setflags(write=False)
     return kk, bounds
 
 
-@kernel(inline="always")
-def _clip8(ss):
-    return min(max(ss >> _PRECISION_BITS, 0), 255)
-
-
 @kernel
-def pillow_bicubic_u8(img, out_h, out_w):
-    """``Image.fromarray(img).resize((out_w, out_h))`` for a 2-D uint8 ``img``."""
-    out = np.empty((out_h, out_w), dtype=np.uint8)
-    _pillow_resize(img, out, False)
-    return out
+def pillow_resize(pred, quantize, pred_f32, kh, bh, kv, bv, unit, out):
+    """Pillow's bicubic ``Image.resize`` of an 8-bit image into the float64 ``out``: the
+    8-bit results, or with ``unit`` ``float32(result) / 255`` (as ``np.asarray(...,
+    'float32') / 255`` gives), without forming the 8-bit output image.
 
-
-@kernel
-def pillow_bicubic_u8_unit(img, out):
-    """``np.asarray(Image.fromarray(img).resize(...), 'float32') / 255`` into the float64
-    array ``out`` (float32 values), without the intermediate 8-bit image."""
-    _pillow_resize(img, out, True)
-
-
-@kernel(inline="always")
-def _store(out, yy, xx, v, unit):
-    if unit:
-        out[yy, xx] = np.float32(np.float32(v) / np.float32(255.0))
-    else:
-        out[yy, xx] = v
-
-
-@kernel
-def _pillow_resize(img, out, unit):
-    in_h, in_w = img.shape
+    The input is ``pred`` itself (8-bit values as floats) or, with ``quantize``, ``(p *
+    255)`` truncated to uint8 — in float32 when the prediction was float32, as numpy
+    computes it (values must lie in [0, 1]).  Horizontal pass first with an 8-bit
+    intermediate over the rows the vertical pass reads, 22-bit fixed point, 32-bit
+    accumulation (bicubic sums stay far below 2**31)."""
+    in_h, in_w = pred.shape
+    img = np.empty((in_h, in_w), dtype=np.int32)
+    for i in range(in_h):
+        for j in range(in_w):
+            v = pred[i, j]
+            if not quantize:
+                img[i, j] = np.int32(v)
+            elif pred_f32:
+                img[i, j] = np.int32(np.float32(np.float32(v) * np.float32(255.0)))
+            else:
+                img[i, j] = np.int32(v * 255.0)
     out_h, out_w = out.shape
-    if in_h == out_h and in_w == out_w:
-        for yy in range(out_h):
-            for xx in range(out_w):
-                _store(out, yy, xx, img[yy, xx], unit)
-        return
-    kv, bv = _pillow_coeffs(in_h, out_h)
-    first = bv[0, 0]
-    last = bv[out_h - 1, 0] + bv[out_h - 1, 1]
-    src = img
-    if in_w != out_w:
-        kh, bh = _pillow_coeffs(in_w, out_w)
-        tmp = np.empty((last - first, out_w), dtype=np.uint8)
-        for yy in range(last - first):
-            for xx in range(out_w):
-                xmin = bh[xx, 0]
-                ss = 1 << (_PRECISION_BITS - 1)
-                for x in range(bh[xx, 1]):
-                    ss += np.int64(img[yy + first, x + xmin]) * kh[xx, x]
-                tmp[yy, xx] = _clip8(ss)
-        src = tmp
-        offset = first
-    else:
-        offset = 0
-    if in_h == out_h:
-        for yy in range(out_h):
-            for xx in range(out_w):
-                _store(out, yy, xx, src[yy, xx], unit)
-        return
-    # 32-bit accumulation as in Pillow (bicubic sums stay far below 2**31)
-    n = src.shape[1]
-    acc = np.empty(n, dtype=np.int32)
+    first = 0
+    rows = in_h
+    if in_h != out_h:
+        first = bv[0, 0]
+        rows = bv[out_h - 1, 0] + bv[out_h - 1, 1] - first
+    tmp = np.empty((rows, out_w), dtype=np.int32)
     half = np.int32(1 << (_PRECISION_BITS - 1))
+    for yy in range(rows):
+        if in_w == out_w:
+            for xx in range(out_w):
+                tmp[yy, xx] = img[yy + first, xx]
+            continue
+        for xx in range(out_w):
+            xmin = bh[xx, 0]
+            ss = half
+            for x in range(bh[xx, 1]):
+                ss += img[yy + first, x + xmin] * kh[xx, x]
+            tmp[yy, xx] = min(max(ss >> _PRECISION_BITS, 0), 255)
+    acc = np.empty(out_w, dtype=np.int32)
     for yy in range(out_h):
-        ymin = bv[yy, 0] - offset
-        acc[:] = half
-        for y in range(bv[yy, 1]):
-            k = kv[yy, y]
-            row = src[y + ymin]
-            for xx in range(n):
-                acc[xx] += np.int32(row[xx]) * k
+        if in_h == out_h:
+            for xx in range(out_w):
+                acc[xx] = tmp[yy, xx]
+        else:
+            ymin = bv[yy, 0] - first
+            for xx in range(out_w):
+                acc[xx] = half
+            for y in range(bv[yy, 1]):
+                k = kv[yy, y]
+                row = tmp[y + ymin]
+                for xx in range(out_w):
+                    acc[xx] += row[xx] * k
+            for xx in range(out_w):
+                acc[xx] = min(max(acc[xx] >> _PRECISION_BITS, 0), 255)
         o = out[yy]
         if unit:  # separate loops: no per-element branch, so both vectorise
-            for xx in range(n):
-                o[xx] = np.float32(np.float32(_clip8(acc[xx])) / np.float32(255.0))
+            for xx in range(out_w):
+                o[xx] = np.float32(np.float32(acc[xx]) / np.float32(255.0))
         else:
-            for xx in range(n):
-                o[xx] = _clip8(acc[xx])
+            for xx in range(out_w):
+                o[xx] = acc[xx]
 
 
-# ---- MATLAB imresize, bicubic -----------------------------------------------------------
+def pillow_bicubic_u8(img: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
+    """``Image.fromarray(img).resize((out_w, out_h))`` for a 2-D uint8 ``img``."""
+    out = np.empty((out_h, out_w))
+    kh, bh = pillow_coeffs(img.shape[1], out_w)
+    kv, bv = pillow_coeffs(img.shape[0], out_h)
+    pillow_resize(np.ascontiguousarray(img, dtype=np.float64), False, False, kh, bh, kv, bv,
+                  False, out)
+    return out.astype(np.uint8)
 
 
-@kernel(inline="always")
-def _matlab_cubic(x):
-    ax = abs(x)
+def prepare_pillow(pred: np.ndarray, pred_f32: bool, pre_w: np.ndarray, out: np.ndarray,
+                   tmp: np.ndarray) -> None:
+    """The replication protocol's prediction, into ``out``: ``(p*255)`` truncated to uint8,
+    Pillow bicubic resize, ``/255`` in float32, then the float32 Gaussian blur with weights
+    ``pre_w`` (none when empty)."""
+    kh, bh = pillow_coeffs(pred.shape[1], out.shape[1])
+    kv, bv = pillow_coeffs(pred.shape[0], out.shape[0])
+    if pre_w.size:
+        pillow_resize(pred, True, pred_f32, kh, bh, kv, bv, True, tmp)
+        blur_into(tmp, pre_w, True, out)
+    else:
+        pillow_resize(pred, True, pred_f32, kh, bh, kv, bv, True, out)
+
+
+# ---- MATLAB imresize (bicubic) ---------------------------------------------------------
+#
+# Separable: ``out = A_r img A_cᵀ``.  Each axis gets a table of weights and source indices
+# per output sample (``(n_out, taps)``), built once per size pair in Python and applied by
+# :func:`resize_into`.
+
+
+def _matlab_cubic(x: np.ndarray) -> np.ndarray:
+    ax = np.abs(x)
     ax2 = ax * ax
     ax3 = ax2 * ax
-    if ax <= 1.0:
-        return 1.5 * ax3 - 2.5 * ax2 + 1.0
-    if ax <= 2.0:
-        return -0.5 * ax3 + 2.5 * ax2 - 4.0 * ax + 2.0
-    return 0.0
+    return np.where(ax <= 1.0, 1.5 * ax3 - 2.5 * ax2 + 1.0,
+                    np.where(ax <= 2.0, -0.5 * ax3 + 2.5 * ax2 - 4.0 * ax + 2.0, 0.0))
 
 
-@kernel
-def matlab_contributions(in_len, out_len):
+@lru_cache(maxsize=64)
+def matlab_contributions(in_len: int, out_len: int, scale: float | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
     """Weights and (0-based) source indices per output sample, as MATLAB's
-    ``contributions`` builds them: ``u = x/scale + 0.5*(1 - 1/scale)``, kernel width 4
+    ``contributions`` builds them: ``u = x/scale + 0.5*(1 - 1/scale)`` (``scale``:
+    ``out_len / in_len`` unless ``imresize`` was given a scale factor), kernel width 4
     (widened by 1/scale with antialiasing when shrinking), weights normalised per row,
-    out-of-range indices mirrored, all-zero columns dropped."""
-    scale = out_len / in_len
+    out-of-range indices mirrored.  MATLAB also drops columns that are zero for every
+    output sample; they add nothing, so keeping them changes no value."""
+    if scale is None:
+        scale = out_len / in_len
     width = 4.0
     shrink = scale < 1.0
     if shrink:
         width = width / scale
     p = int(math.ceil(width)) + 2
-    w = np.zeros((out_len, p))
-    idx = np.zeros((out_len, p), dtype=np.int64)
+    x = np.arange(1, out_len + 1, dtype=float)
+    u = x / scale + 0.5 * (1.0 - 1.0 / scale)
+    left = np.floor(u - width / 2.0)
+    ind = left[:, None] + np.arange(p)[None, :]  # 1-based, may be out of range
+    d = u[:, None] - ind
+    w = scale * _matlab_cubic(scale * d) if shrink else _matlab_cubic(d)
+    w = w / w.sum(axis=1, keepdims=True)
     period = 2 * in_len
-    for o in range(out_len):
-        u = (o + 1) / scale + 0.5 * (1.0 - 1.0 / scale)
-        left = math.floor(u - width / 2.0)
-        tot = 0.0
-        for j in range(p):
-            ind = left + j  # 1-based, may be out of range
-            d = u - ind
-            if shrink:
-                v = scale * _matlab_cubic(scale * d)
-            else:
-                v = _matlab_cubic(d)
-            w[o, j] = v
-            tot += v
-            k = (ind - 1) % period  # mirror: [1..n, n..1]
-            idx[o, j] = k if k < in_len else period - 1 - k
-        for j in range(p):
-            w[o, j] /= tot
-    # MATLAB drops columns that are zero for every output sample; they add nothing, so
-    # keeping them changes no value and only costs a few multiplications by zero.
+    k = (ind.astype(np.int64) - 1) % period  # mirror: [1..n, n..1]
+    idx = np.where(k < in_len, k, period - 1 - k)
+    return _frozen(w, idx)
+
+
+def _frozen(w: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    idx = np.ascontiguousarray(idx, dtype=np.int64)
+    w.setflags(write=False)
+    idx.setflags(write=False)
     return w, idx
 
 
 @kernel
-def _resize_rows(src, out_len):
-    """Resize along axis 0."""
-    in_len, n = src.shape
-    w, idx = matlab_contributions(in_len, out_len)
-    out = np.zeros((out_len, n))
-    for o in range(out_len):
+def _resize_rows(src, w, idx, out):
+    """Resize along axis 0: ``out[o] = Σ_j w[o, j] src[idx[o, j]]``."""
+    n = src.shape[1]
+    for o in range(w.shape[0]):
+        row_out = out[o]
+        for c in range(n):
+            row_out[c] = 0.0
         for j in range(w.shape[1]):
             wj = w[o, j]
             if wj == 0.0:
                 continue
             row = src[idx[o, j]]
             for c in range(n):
-                out[o, c] += wj * row[c]
-    return out
+                row_out[c] += wj * row[c]
 
 
 @kernel
-def _resize_cols(src, out_len, out):
-    """Resize along axis 1 into ``out``."""
-    n, in_len = src.shape
-    w, idx = matlab_contributions(in_len, out_len)
-    for r in range(n):
-        for o in range(out_len):
+def _resize_cols(src, w, idx, out):
+    """Resize along axis 1."""
+    for r in range(src.shape[0]):
+        s = src[r]
+        for o in range(w.shape[0]):
             acc = 0.0
             for j in range(w.shape[1]):
-                acc += w[o, j] * src[r, idx[o, j]]
+                acc += w[o, j] * s[idx[o, j]]
             out[r, o] = acc
-    return out
 
 
 @kernel
-def matlab_bicubic_into(img, out):
-    """``out = imresize(img, size(out))`` (bicubic, antialiasing) for 2-D float64 maps."""
+def resize_into(img, wr, ir, wc, ic, rows_first, out):
+    """``out = A_r img A_cᵀ`` for 2-D float64 maps; ``rows_first`` picks the order
+    (MATLAB resizes the dimension with the smaller scale first)."""
     in_h, in_w = img.shape
     out_h, out_w = out.shape
     if in_h == out_h and in_w == out_w:
-        out[:] = img
-    elif img.min() == img.max():
-        # a constant map resizes to itself; the weighted sums would add rounding noise
-        # (~1e-16) that CC or NSS would then "measure" instead of returning NaN
-        out[:] = img[0, 0]
+        for i in range(in_h):
+            for j in range(in_w):
+                out[i, j] = img[i, j]
     elif in_w == out_w:
-        out[:] = _resize_rows(img, out_h)
+        _resize_rows(img, wr, ir, out)
     elif in_h == out_h:
-        _resize_cols(img, out_w, out)
-    elif out_h / in_h <= out_w / in_w:  # MATLAB resizes the smaller-scale dimension first
-        _resize_cols(_resize_rows(img, out_h), out_w, out)
+        _resize_cols(img, wc, ic, out)
+    elif rows_first:
+        tmp = np.empty((out_h, in_w))
+        _resize_rows(img, wr, ir, tmp)
+        _resize_cols(tmp, wc, ic, out)
     else:
         tmp = np.empty((in_h, out_w))
-        _resize_cols(img, out_w, tmp)
-        out[:] = _resize_rows(tmp, out_h)
+        _resize_cols(img, wc, ic, tmp)
+        _resize_rows(tmp, wr, ir, out)
 
 
-@kernel
-def matlab_bicubic(img, out_h, out_w):
-    """``imresize(img, [out_h out_w])`` (bicubic, antialiasing) for a 2-D float64 map."""
+def matlab_plan(in_shape, out_shape, scale: float | None = None) -> tuple:
+    """``(wr, ir, wc, ic, rows_first)`` of ``imresize(A, out_shape)`` (or ``imresize(A,
+    scale)``, whose output is ``ceil(scale * size)``)."""
+    (ih, iw), (oh, ow) = in_shape, out_shape
+    wr, ir = matlab_contributions(ih, oh, scale)
+    wc, ic = matlab_contributions(iw, ow, scale)
+    sr = scale if scale is not None else oh / ih
+    sc = scale if scale is not None else ow / iw
+    return wr, ir, wc, ic, sr <= sc  # MATLAB: sort(scale), stable: rows first on ties
+
+
+def matlab_bicubic(img: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
+    """``imresize(img, [out_h out_w])`` (bicubic, antialiasing) for a 2-D map."""
+    img = np.ascontiguousarray(img, dtype=np.float64)
     out = np.empty((out_h, out_w))
-    matlab_bicubic_into(img, out)
+    resize_into(img, *matlab_plan(img.shape, (out_h, out_w)), out)
+    return out
+
+
+def matlab_imresize_scale(img: np.ndarray, scale: float) -> np.ndarray:
+    """``imresize(img, scale)``: output ``ceil(scale * size)``, kernel at ``scale``."""
+    img = np.ascontiguousarray(img, dtype=np.float64)
+    shape = tuple(int(math.ceil(scale * n)) for n in img.shape)
+    out = np.empty(shape)
+    resize_into(img, *matlab_plan(img.shape, shape, scale), out)
     return out

@@ -13,6 +13,8 @@ tests can be fed the same random numbers as the kernels.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._jit import kernel
@@ -21,7 +23,7 @@ from ._jit import kernel
 BORJI = 1  # auc_borji: negatives drawn uniformly from all pixels, with replacement
 OTHERS = 2  # sauc: which images make the "other" fixation map
 SAUC = 3  # sauc: random permutation of the other map's pixels, per split
-JITTER = 4  # auc_judd (mit): 1e-7 uniform jitter
+JITTER = 4  # auc_judd (mit, pysaliency): 1e-7 jitter
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -34,7 +36,7 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 _TWO32 = np.uint64(1) << np.uint64(32)
 
 
-@kernel(inline="always")
+@kernel
 def _mix(z):
     z = (z ^ (z >> _S30)) * _M1
     z = (z ^ (z >> _S27)) * _M2
@@ -53,13 +55,13 @@ def new_stream(seed, image, purpose, split):
     return st
 
 
-@kernel(inline="always")
+@kernel
 def next_u64(st):
     st[0] += _GAMMA
     return _mix(st[0])
 
 
-@kernel(inline="always")
+@kernel
 def below(st, n):
     """Uniform integer in [0, n) for 0 < n < 2**32, unbiased (Lemire's multiply-shift with
     rejection, "Fast random integer generation in an interval", 2019): no division on
@@ -75,10 +77,19 @@ def below(st, n):
     return np.int64(m >> _S32)
 
 
-@kernel(inline="always")
+@kernel
 def uniform01(st):
     """Uniform float in [0, 1) with 53 random bits."""
     return np.float64(next_u64(st) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@kernel
+def normal(st):
+    """Standard normal draw (Box-Muller on two uniforms; the second value is dropped so
+    each draw consumes exactly two uniforms)."""
+    u1 = 1.0 - uniform01(st)  # (0, 1]
+    u2 = uniform01(st)
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
 @kernel
@@ -149,4 +160,14 @@ def draw_uniform(seed, image, purpose, split, count):
     out = np.empty(count, dtype=np.float64)
     for i in range(count):
         out[i] = uniform01(st)
+    return out
+
+
+@kernel
+def draw_normal(seed, image, purpose, split, count):
+    """``count`` standard normal floats."""
+    st = new_stream(seed, image, purpose, split)
+    out = np.empty(count, dtype=np.float64)
+    for i in range(count):
+        out[i] = normal(st)
     return out

@@ -1,57 +1,92 @@
 """Input checks shared by the per-image functions and the dataset scorer.
 
-Bad input raises ``ValueError`` naming the image; nothing is silently repaired.
+Bad input raises :class:`~salbench.errors.UserError` (a ``ValueError``) naming the image,
+what is wrong and what to do; nothing is silently repaired.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..errors import UserError
 
-def saliency_map(smap, name: str = "image", check_finite: bool = True
-                 ) -> tuple[np.ndarray, bool]:
-    """A 2-D float64 map (finite unless ``check_finite`` is off: the dataset scorer checks
-    in its parallel kernel), and whether it was float32 (the replication protocol
-    quantises in the prediction's own precision)."""
+NORMALIZE_CLIP = "clip"
+NORMALIZE_MINMAX = "minmax"
+NORMALIZATIONS = (NORMALIZE_CLIP, NORMALIZE_MINMAX)
+
+
+def saliency_map(smap, name: str = "image") -> np.ndarray:
+    """A 2-D, non-empty, real numeric map (not copied, not converted)."""
     a = np.asarray(smap)
     if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
-        raise ValueError(f"{name}: saliency map must be numeric, got dtype {a.dtype}")
+        raise UserError(f"saliency map must be numeric, got dtype {a.dtype}", name)
     if np.iscomplexobj(a):
-        raise ValueError(f"{name}: saliency map must be real, got dtype {a.dtype}")
+        raise UserError(f"saliency map must be real, got dtype {a.dtype}", name,
+                        "pass its real part or magnitude explicitly")
     if a.ndim != 2:
-        raise ValueError(f"{name}: saliency map must be 2-D (H, W), got shape {a.shape}")
+        raise UserError(f"saliency map must be 2-D (H, W), got shape {a.shape}", name)
     if a.size == 0:
-        raise ValueError(f"{name}: saliency map is empty (shape {a.shape})")
-    is_f32 = a.dtype == np.float32
-    out = np.ascontiguousarray(a, dtype=np.float64)
-    if check_finite:
-        finite(out, name)
-    return out, is_f32
+        raise UserError(f"saliency map is empty (shape {a.shape})", name)
+    return a
+
+
+def as_float64(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64)
 
 
 def finite(smap: np.ndarray, name: str = "image") -> None:
+    if np.issubdtype(smap.dtype, np.integer) or smap.dtype == bool:
+        return
     bad = ~np.isfinite(smap)
     if bad.any():
         nan = int(np.isnan(smap).sum())
-        raise ValueError(f"{name}: saliency map has {nan} NaN and {int(bad.sum()) - nan} "
-                         "infinite values")
+        raise UserError(f"saliency map has {nan} NaN and {int(bad.sum()) - nan} infinite "
+                        "values", name, "fix the model's output; NaN maps cannot be scored")
 
 
-def non_negative(smap: np.ndarray, name: str = "image") -> None:
-    """kld treats the map as a distribution: negative values are an error, not clipped."""
-    lo = smap.min()
+def value_range(smap: np.ndarray) -> tuple[float, float]:
+    return float(np.min(smap)), float(np.max(smap))
+
+
+def unit_range(lo: float, hi: float, name: str, protocol: str) -> None:
+    """The replication protocol's 8-bit cast needs maps in [0, 1]."""
+    if lo < 0.0 or hi > 1.0:
+        raise UserError(f"saliency map values lie in [{lo:g}, {hi:g}], but protocol "
+                        f"{protocol!r} needs [0, 1] (its 8-bit cast would wrap or clip them)",
+                        name, "rescale the maps, or say how: --normalize minmax (or clip), "
+                        "normalize='minmax' in Python")
+
+
+def non_negative_for_kld(lo: float, name: str, protocol: str) -> None:
     if lo < 0:
-        raise ValueError(f"{name}: kld needs a non-negative saliency map (min {lo:g}); clip "
-                         "the predictions at 0 or leave kld out (--metrics)")
+        raise UserError(f"kld under protocol {protocol!r} needs a non-negative saliency map "
+                        f"(min {lo:g})", name, "use --normalize minmax (or clip), or leave kld "
+                        "out (--metrics)")
+
+
+def normalized(a: np.ndarray, how: str | None, lo: float, hi: float) -> np.ndarray:
+    """The map after the user's explicit normalisation (float64 copy), or as it is."""
+    if how is None:
+        return a
+    if how == NORMALIZE_CLIP:
+        return np.clip(as_float64(a), 0.0, 1.0)
+    if how == NORMALIZE_MINMAX:
+        out = as_float64(a) - lo
+        if hi > lo:
+            out /= (hi - lo)
+        return out
+    raise UserError(f"unknown normalisation {how!r}", hint=f"choose {' or '.join(NORMALIZATIONS)}")
 
 
 def image_shape(shape, name: str = "image") -> tuple[int, int]:
     try:
         h, w = (int(v) for v in shape)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: image shape must be (height, width), got {shape!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise UserError(f"image shape must be (height, width), got {shape!r}", name) from None
     if h <= 0 or w <= 0 or (h, w) != tuple(np.asarray(shape).tolist()):
-        raise ValueError(f"{name}: image shape must be two positive integers, got {shape!r}")
+        raise UserError(f"image shape must be two positive integers, got {shape!r}", name)
+    if h * w > 2**31:
+        raise UserError(f"image of {h}x{w} pixels is too large to score", name)
     return h, w
 
 
@@ -66,31 +101,44 @@ def fixations(fix, shape: tuple[int, int], name: str = "image",
     if a.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
     if a.ndim != 2 or a.shape[1] != 2:
-        raise ValueError(f"{name}: {what} must be an (N, 2) array of (row, col), got shape "
-                         f"{a.shape}")
+        raise UserError(f"{what} must be an (N, 2) array of (row, col), got shape {a.shape}",
+                        name)
     if a.dtype == bool or not np.issubdtype(a.dtype, np.number) or np.iscomplexobj(a):
-        raise ValueError(f"{name}: {what} must be integer pixel coordinates, got {a.dtype}")
+        raise UserError(f"{what} must be integer pixel coordinates, got {a.dtype}", name)
     if not np.issubdtype(a.dtype, np.integer):
         if not np.isfinite(a).all():
-            raise ValueError(f"{name}: {what} contain NaN or infinite coordinates")
+            raise UserError(f"{what} contain NaN or infinite coordinates", name,
+                            "drop those fixations first")
         if (a != np.round(a)).any():
-            raise ValueError(f"{name}: {what} must be whole pixel coordinates (0-based row, "
-                             "col); round or floor them explicitly first")
+            raise UserError(f"{what} must be whole pixel coordinates (0-based row, col)", name,
+                            "round or floor them explicitly first")
     out = a.astype(np.int64)
     h, w = shape
     bad = (out[:, 0] < 0) | (out[:, 0] >= h) | (out[:, 1] < 0) | (out[:, 1] >= w)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{name}: {int(bad.sum())} of {len(out)} {what} lie outside the "
-                         f"{h}x{w} image, e.g. (row={out[i, 0]}, col={out[i, 1]}); "
-                         "coordinates are 0-based (row, col)")
+        raise UserError(f"{int(bad.sum())} of {len(out)} {what} lie outside the {h}x{w} image, "
+                        f"e.g. (row={out[i, 0]}, col={out[i, 1]})", name,
+                        "coordinates are 0-based (row, col)")
     return np.ascontiguousarray(out)
 
 
 def baseline_map(baseline, shape: tuple[int, int], name: str = "baseline") -> np.ndarray:
-    b, _ = saliency_map(baseline, name)
+    b = saliency_map(baseline, name)
+    finite(b, name)
+    b = as_float64(b)
     if b.shape != tuple(shape):
         from ._resize import matlab_bicubic
 
         b = matlab_bicubic(b, shape[0], shape[1])
     return b
+
+
+def ground_truth_map(gt, name: str = "image") -> np.ndarray:
+    """A given continuous ground-truth map: 2-D, finite, non-negative."""
+    g = saliency_map(gt, f"{name}: ground-truth map")
+    finite(g, f"{name}: ground-truth map")
+    if np.min(g) < 0:
+        raise UserError("ground-truth map has negative values", name,
+                        "ground-truth maps are densities; check the file")
+    return g

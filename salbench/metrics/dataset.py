@@ -1,15 +1,53 @@
-"""Score a whole split at once: all images in parallel, per-image scores and the mean."""
+"""Score a whole split at once: every image on a pool of threads, per-image scores, means.
+
+Everything the protocol needs is checked before the first image is scored (so a bad
+image stops the run at once, named, and nothing is half-written); then images are
+handed to threads one at a time (dynamic scheduling: a stalled thread holds back one
+image, not a share of the split).  Each image's random draws depend only on (seed, image
+index), so results do not depend on the number of threads.  Predictions are read and
+converted one image at a time, never copied as a whole; fixations stay packed.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _score, _validate
-from ._setup import center_prior, kernel_config, pool_mode, slot, want_mask
-from .protocols import METRICS, Protocol, get_protocol
+from ..errors import UserError
+from . import _pools, _validate
+from . import protocols as P
+from ._engine import Plan, score_image
+from ._inputs import MapCheck, as_scored, kept_fixations
+from .protocols import Protocol, get_protocol
+
+SAUC_MAPS = 10  # images in the union of maps of the sampled protocols' sauc
+
+
+@dataclass
+class PackedFixations:
+    """All fixations of a split, packed: image ``i`` owns rows
+    ``offsets[i]:offsets[i + 1]`` of ``rc`` (0-based ``(row, col)``)."""
+
+    offsets: np.ndarray
+    rc: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @classmethod
+    def of(cls, fixations) -> PackedFixations:
+        if isinstance(fixations, PackedFixations):
+            return fixations
+        arrays = [np.asarray(f) for f in fixations]
+        offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+        np.cumsum([len(a) if a.size else 0 for a in arrays], out=offsets[1:])
+        nonempty = [a.reshape(-1, 2) if a.size else np.zeros((0, 2)) for a in arrays]
+        rc = np.concatenate(nonempty) if offsets[-1] else np.zeros((0, 2), dtype=np.int64)
+        return cls(offsets, rc)
 
 
 @dataclass
@@ -19,10 +57,11 @@ class DatasetScores:
     ``per_image[m]``: one value per image (NaN where the metric is undefined);
     ``splits[m]``: per-split values ``(n_images, n_splits)`` for the sampled metrics;
     ``mean[m]``: the dataset score under the protocol's NaN policy; ``nan_count[m]``: how
-    many images were NaN (skipped under ``omit``, poisoning the mean under ``propagate``).
+    many images were NaN (skipped under ``omit``, poisoning the mean under ``propagate``);
+    ``nan_reasons[m]``: which images were NaN, by reason.
     """
 
-    protocol: str
+    protocol: Protocol
     metrics: tuple[str, ...]
     seed: int
     names: list[str]
@@ -30,7 +69,9 @@ class DatasetScores:
     splits: dict[str, np.ndarray] = field(default_factory=dict)
     mean: dict[str, float] = field(default_factory=dict)
     nan_count: dict[str, int] = field(default_factory=dict)
+    nan_reasons: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     ig_baseline: str | None = None
+    normalize: str | None = None
 
     @property
     def n_images(self) -> int:
@@ -39,27 +80,115 @@ class DatasetScores:
     def split_means(self, metric: str) -> np.ndarray:
         """Dataset score of each split (the spread that the 100-split mean hides)."""
         per_split = self.splits[metric]
-        return np.nanmean(per_split, axis=0) if self.protocol_policy == "omit" else \
-            per_split.mean(axis=0)
+        if self.protocol.nan_policy == P.NAN_OMIT:
+            keep = ~np.isnan(per_split).all(axis=1)
+            return per_split[keep].mean(axis=0) if keep.any() else \
+                np.full(per_split.shape[1], np.nan)
+        return per_split.mean(axis=0)
 
-    @property
-    def protocol_policy(self) -> str:
-        return get_protocol(self.protocol).nan_policy
 
-
-def _as_list(predictions) -> list[np.ndarray]:
+def _predictions(predictions) -> Sequence:
     if isinstance(predictions, np.ndarray):
         if predictions.ndim == 3:
-            return list(predictions)
+            return predictions
         if predictions.ndim == 2 and predictions.dtype != object:
-            raise ValueError(f"predictions must be a sequence of 2-D maps or an (N, H, W) array;"
-                             f" got one array of shape {predictions.shape}")
-    return list(predictions)
+            raise UserError(f"predictions must be a sequence of 2-D maps or an (N, H, W) "
+                            f"array; got one array of shape {predictions.shape}")
+    return predictions if isinstance(predictions, Sequence) else list(predictions)
+
+
+def check_request(protocol, metrics, predictions, fixations, shapes, *, names=None,
+                  gt_maps=None, normalize=None):
+    """Everything ``protocol`` needs, checked without scoring: metric names, counts,
+    shapes, fixations, prediction values, pools, ground-truth maps.  Returns what
+    :func:`score_dataset` scores with."""
+    proto = get_protocol(protocol)
+    wanted = proto.check_metrics(None if metrics is None else list(metrics))
+    if normalize is not None and normalize not in _validate.NORMALIZATIONS:
+        raise UserError(f"unknown normalize={normalize!r}",
+                        hint=f"choose {' or '.join(_validate.NORMALIZATIONS)}")
+    preds = _predictions(predictions)
+    n = len(preds)
+    if n == 0:
+        raise UserError("no predictions to score")
+    packed = PackedFixations.of(fixations)
+    if len(packed) != n:
+        raise UserError(f"got {n} predictions but fixations for {len(packed)} images")
+    shp = np.asarray(shapes)
+    if shp.shape != (n, 2):
+        raise UserError(f"shapes must be ({n}, 2) (height, width) per image, got {shp.shape}")
+    names = [f"image {i}" for i in range(n)] if names is None else [str(s) for s in names]
+    if len(names) != n:
+        raise UserError(f"got {n} predictions but {len(names)} names")
+    sizes = np.empty((n, 2), dtype=np.int64)
+    for i in range(n):
+        sizes[i] = _validate.image_shape(shp[i], names[i])
+    rows, cols = _checked_fixations(packed, sizes, names)
+    checks = [MapCheck(_validate.saliency_map(preds[i], names[i]), names[i], proto, wanted,
+                       normalize) for i in range(n)]
+    if any(m.startswith("sauc") for m in wanted):
+        _check_pool(proto, n, sizes)
+    if gt_maps is not None:
+        if len(gt_maps) != n:
+            raise UserError(f"got {n} predictions but {len(gt_maps)} ground-truth maps")
+        for i in range(n):
+            _validate.ground_truth_map(gt_maps[i], names[i])
+    elif proto.ground_truth == P.GT_MAPS and set(wanted) & {"cc", "kld", "sim", "emd"}:
+        raise UserError(f"protocol {proto.name!r} scores against given ground-truth maps, and "
+                        "none were given", hint="pass gt_maps= (a prepared SALICON keeps its "
+                        "maps), or use the named protocol")
+    return proto, wanted, preds, packed, rows, cols, sizes, names, checks
+
+
+def _checked_fixations(packed: PackedFixations, sizes, names):
+    """int64 rows and cols of every fixation, bounds-checked per image."""
+    rc = packed.rc
+    if rc.size and (rc.ndim != 2 or rc.shape[1] != 2):
+        raise UserError(f"fixations must be (N, 2) arrays of (row, col), got shape {rc.shape}")
+    if rc.size and (rc.dtype == bool or not np.issubdtype(rc.dtype, np.number)):
+        raise UserError(f"fixations must be integer pixel coordinates, got {rc.dtype}")
+    if rc.size and not np.issubdtype(rc.dtype, np.integer):
+        bad = ~np.isfinite(rc).all(axis=1)
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            i = int(np.searchsorted(packed.offsets, j, side="right") - 1)
+            raise UserError("fixations contain NaN or infinite coordinates", names[i],
+                            "drop those fixations first")
+        if (rc != np.round(rc)).any():
+            raise UserError("fixations must be whole pixel coordinates (0-based row, col)",
+                            hint="round or floor them explicitly first")
+    rows = np.ascontiguousarray(rc[:, 0], dtype=np.int64) if rc.size else np.zeros(0, np.int64)
+    cols = np.ascontiguousarray(rc[:, 1], dtype=np.int64) if rc.size else np.zeros(0, np.int64)
+    img = np.repeat(np.arange(len(sizes)), np.diff(packed.offsets))
+    bad = (rows < 0) | (rows >= sizes[img, 0]) | (cols < 0) | (cols >= sizes[img, 1])
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        i = int(img[j])
+        k = int(bad[packed.offsets[i]:packed.offsets[i + 1]].sum())
+        raise UserError(f"{k} of {packed.offsets[i + 1] - packed.offsets[i]} fixations lie "
+                        f"outside the {sizes[i, 0]}x{sizes[i, 1]} image, e.g. (row={rows[j]}, "
+                        f"col={cols[j]})", names[i], "coordinates are 0-based (row, col)")
+    return rows, cols
+
+
+def _check_pool(proto: Protocol, n: int, sizes) -> None:
+    if proto.sauc_pool in (P.POOL_RANDOM_10, P.POOL_OTHER_10):
+        need = SAUC_MAPS + (proto.sauc_pool == P.POOL_OTHER_10)
+        if n < need:
+            other = "other " if proto.sauc_pool == P.POOL_OTHER_10 else ""
+            raise UserError(f"sauc under protocol {proto.name!r} pools the fixations of "
+                            f"{SAUC_MAPS} {other}images, so the split needs at least {need} "
+                            f"images; got {n}", hint="score more images, leave sauc out "
+                            "(--metrics), or use the exact protocol")
+    if proto.sauc_pool == P.POOL_SALICON and len({tuple(s) for s in sizes.tolist()}) > 1:
+        raise UserError("sauc under protocol 'salicon' needs every image of the split to have "
+                        "one size (the SALICON evaluation builds one 480x640 shuffled map)",
+                        hint="leave sauc out (--metrics), or use the exact protocol")
 
 
 def score_dataset(
     predictions: np.ndarray | Sequence[np.ndarray],
-    fixations: Sequence[np.ndarray],
+    fixations: Sequence[np.ndarray] | PackedFixations,
     shapes: np.ndarray | Sequence[tuple[int, int]],
     *,
     protocol: str | Protocol,
@@ -68,136 +197,179 @@ def score_dataset(
     names: Sequence[str] | None = None,
     baseline: np.ndarray | None = None,
     baseline_name: str | None = None,
+    gt_maps: Sequence[np.ndarray] | None = None,
+    normalize: str | None = None,
+    threads: int | None = None,
+    progress=None,
 ) -> DatasetScores:
     """Score ``N`` predictions against their images' fixations under ``protocol``.
 
-    ``predictions``: ``(N, h, w)`` array or ``N`` 2-D maps (any sizes); ``fixations``: ``N``
-    ``(k_i, 2)`` arrays of 0-based ``(row, col)``; ``shapes``: the ``N`` original image
-    sizes.  ``metrics`` defaults to the protocol's set.  sauc's other images come from this
-    same split.  ``baseline`` (for ig) is one map used for every image (resized as needed);
-    by default the protocol's centre prior.
+    ``predictions``: ``(N, h, w)`` array or ``N`` 2-D maps (any sizes, any numeric dtype;
+    read one at a time); ``fixations``: ``N`` ``(k_i, 2)`` arrays of 0-based ``(row, col)``,
+    or a :class:`PackedFixations`; ``shapes``: the ``N`` original image sizes.  ``metrics``
+    defaults to the protocol's set.  sauc's other images come from this same split.
+    ``baseline`` (for ig): one map for every image (resized as needed), by default the
+    centre prior.  ``gt_maps``: given continuous ground truths (cc, kld, sim, emd), one per
+    image, any size.  ``normalize``: ``"clip"`` or ``"minmax"`` maps first (recorded).
+    ``progress``: called with the number of images just finished.
     """
-    proto = get_protocol(protocol)
-    wanted = proto.check_metrics(None if metrics is None else list(metrics))
-    preds = _as_list(predictions)
+    if not isinstance(seed, int | np.integer) or not 0 <= int(seed) < 2**64:
+        raise UserError(f"seed must be an integer in [0, 2**64), got {seed!r}")
+    proto, wanted, preds, packed, rows, cols, sizes, names, checks = check_request(
+        protocol, metrics, predictions, fixations, shapes, names=names, gt_maps=gt_maps,
+        normalize=normalize)
     n = len(preds)
-    if n == 0:
-        raise ValueError("no predictions to score")
-    if len(fixations) != n:
-        raise ValueError(f"got {n} predictions but fixations for {len(fixations)} images")
-    shp = np.asarray(shapes)
-    if shp.shape != (n, 2):
-        raise ValueError(f"shapes must be ({n}, 2) (height, width) per image, got {shp.shape}")
-    names = [f"image {i}" for i in range(n)] if names is None else [str(s) for s in names]
-    if len(names) != n:
-        raise ValueError(f"got {n} predictions but {len(names)} names")
-
-    # validate (finiteness is checked in the parallel kernel) and pack
-    from numba.typed import List
-
-    maps = List()
-    f32 = np.empty(n, dtype=bool)
-    fix_list = []
-    sizes = np.empty((n, 2), dtype=np.int64)
-    for i in range(n):
-        sizes[i] = _validate.image_shape(shp[i], names[i])
-        p, f32[i] = _validate.saliency_map(preds[i], names[i], check_finite=False)
-        maps.append(p)
-        fix_list.append(_validate.fixations(fixations[i], tuple(sizes[i]), names[i]))
-    if proto.resize == "pillow-bicubic-uint8" and f32.any() and not f32.all():
-        raise ValueError("predictions mix float32 and float64 maps; the replication protocol "
-                         "quantises in the prediction's precision, so pass one dtype")
-    pred_f32 = bool(f32.all())
-    fix_off = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum([len(f) for f in fix_list], out=fix_off[1:])
-    all_fix = np.concatenate(fix_list) if fix_off[-1] else np.zeros((0, 2), dtype=np.int64)
-    rows = np.ascontiguousarray(all_fix[:, 0])
-    cols = np.ascontiguousarray(all_fix[:, 1])
-
-    mode, k_other = pool_mode(proto)
-    needs_pool = any(m.startswith("sauc") for m in wanted)
-    if not needs_pool:
-        mode = 0
-    elif mode in (1, 2) and n < k_other + (mode == 2):
-        need = k_other + (mode == 2)
-        raise ValueError(f"sauc under protocol {proto.name!r} pools the fixations of {k_other} "
-                         f"{'other ' if mode == 2 else ''}images, so the split needs at least "
-                         f"{need} images; got {n}")
-
+    seed = int(seed)
     n_splits = max(proto.splits, 1)
-    out = np.full((n, _score.N_SLOTS), np.nan)
-    out_borji = np.full((n, n_splits), np.nan)
-    out_sauc = np.full((n, n_splits), np.nan)
-    want = want_mask(wanted)
-    finite = np.ones(n, dtype=np.bool_)
-    none_i, none_w = np.empty(0, dtype=np.int64), np.empty(0)
-    for shape in {tuple(s) for s in sizes.tolist()}:
-        index = np.flatnonzero((sizes[:, 0] == shape[0]) & (sizes[:, 1] == shape[1]))
-        glob_idx, glob_w = none_i, none_w
-        if mode == 3:
-            glob_idx, glob_w = _all_fixations_pool(rows, cols, fix_off, sizes, shape)
-        base = np.zeros((1, 1))
-        if "ig" in wanted:
-            base = center_prior(shape) if baseline is None else \
-                _validate.baseline_map(baseline, shape)
-        cfg = kernel_config(proto, shape)
-        _score.score_images(
-            maps, pred_f32, sizes, fix_off, rows, cols, index.astype(np.int64), mode, k_other,
-            glob_idx, glob_w, base, *cfg, want, int(seed), _n_chunks(index.size),
-            _score.workspace_like(cfg[0]), finite, out, out_borji, out_sauc,
-        )
-    if not finite.all():
-        i = int(np.flatnonzero(~finite)[0])
-        _validate.finite(maps[i], names[i])
-    if "kld" in wanted:
-        for i in range(n):
-            _validate.non_negative(maps[i], names[i])
+    out = {m: np.full(n, np.nan) for m in wanted}
+    out_splits = {m: np.full((n, n_splits), np.nan) for m in ("auc_borji", "sauc")
+                  if m in wanted and proto.sampled}
+    reasons: dict[str, dict[str, list[int]]] = {}
 
-    per_image = {m: out[:, slot(m)].copy() for m in wanted}
-    splits = {}
-    if proto.auc != "exact":
-        if "auc_borji" in wanted:
-            splits["auc_borji"] = out_borji
-        if "sauc" in wanted:
-            splits["sauc"] = out_sauc
+    kept = _kept(proto, packed, rows, cols)
+    shape_list = sorted({tuple(s) for s in sizes.tolist()})
+    plans = {}
+    for shape in shape_list:
+        base = None
+        if "ig" in wanted and baseline is not None:
+            base = _validate.baseline_map(baseline, shape)
+        plans[shape] = Plan.make(proto, shape, wanted, base)
+    pools = _shared_pools(proto, wanted, kept, sizes, shape_list)
+
+    def work(i: int) -> None:
+        shape = tuple(sizes[i])
+        plan = plans[shape]
+        a = np.asarray(preds[i])
+        pred = as_scored(a, checks[i], normalize)
+        r, c = kept[0][kept[2][i]:kept[2][i + 1]], kept[1][kept[2][i]:kept[2][i + 1]]
+        gt = None
+        if gt_maps is not None:
+            gt = _validate.as_float64(gt_maps[i])
+            if gt.shape != shape:
+                from ._resize import matlab_bicubic
+
+                gt = matlab_bicubic(gt, *shape)
+        pool = _pool_for(proto, wanted, i, shape, pools, kept, sizes, seed)
+        values, split_vals, why = score_image(plan, pred, checks[i].f32, checks[i].negative,
+                                              r, c, seed=seed, stream=i, pool=pool, gt=gt)
+        for m, v in values.items():
+            out[m][i] = v
+        for m, v in split_vals.items():
+            if m in out_splits:
+                out_splits[m][i] = v
+        for m, reason in why.items():
+            reasons.setdefault(m, {}).setdefault(reason, []).append(i)
+        if progress is not None:
+            progress(1)
+
+    nt = threads or _threads()
+    if nt <= 1 or n == 1:
+        for i in range(n):
+            work(i)
+    else:
+        with ThreadPoolExecutor(nt) as ex:
+            for _ in ex.map(work, range(n)):
+                pass
+
     res = DatasetScores(
-        protocol=proto.name, metrics=wanted, seed=int(seed), names=names, per_image=per_image,
-        splits=splits,
+        protocol=proto, metrics=wanted, seed=seed, names=names, per_image=out,
+        splits=out_splits, normalize=normalize,
+        nan_reasons={m: {k: sorted(v) for k, v in r.items()} for m, r in reasons.items()},
         ig_baseline=("ig" in wanted and (baseline_name or
                                          ("given map" if baseline is not None else
-                                          "center-prior"))) or None,
-    )
+                                          "center-prior"))) or None)
     for m in wanted:
-        v = per_image[m]
+        v = out[m]
         bad = int(np.isnan(v).sum())
         res.nan_count[m] = bad
-        if proto.nan_policy == "omit":
-            res.mean[m] = float(np.nanmean(v)) if bad < n else float("nan")
+        if proto.nan_policy == P.NAN_OMIT:
+            res.mean[m] = float(v[~np.isnan(v)].mean()) if bad < n else float("nan")
         else:
             res.mean[m] = float(v.mean())
     return res
 
 
-def _n_chunks(n_images: int) -> int:
-    """Work units for the parallel loop: a few per thread for load balance, each reusing
-    one workspace."""
-    import numba
+def _threads() -> int:
+    try:
+        import numba
 
-    return max(1, min(n_images, 4 * numba.get_num_threads()))
-
-
-def _all_fixations_pool(rows, cols, fix_off, sizes, shape):
-    """Every fixation of the split in the frame of ``shape`` (pysaliency's rescaling
-    ``floor(x * W / W_other)``), as unique flat indices with counts."""
-    img_of = np.repeat(np.arange(len(sizes)), np.diff(fix_off))
-    h_o = sizes[img_of, 0]
-    w_o = sizes[img_of, 1]
-    r = np.where(h_o == shape[0], rows, rows * shape[0] // h_o)
-    c = np.where(w_o == shape[1], cols, cols * shape[1] // w_o)
-    idx, counts = np.unique(r * shape[1] + c, return_counts=True)
-    return idx.astype(np.int64), counts.astype(np.float64)
+        return numba.get_num_threads()
+    except ImportError:  # pragma: no cover
+        return os.cpu_count() or 1
 
 
-def metric_direction(metric: str) -> bool:
-    """True when higher is better."""
-    return METRICS[metric].higher_is_better
+def _kept(proto: Protocol, packed: PackedFixations, rows, cols):
+    """(rows, cols, offsets) of the fixations each image keeps (SALICON filters)."""
+    if proto.fixation_filter == P.FILTER_NONE:
+        return rows, cols, packed.offsets
+    rs, cs, off = [], [], [0]
+    for i in range(len(packed)):
+        a, b = packed.offsets[i], packed.offsets[i + 1]
+        r, c = kept_fixations(proto, rows[a:b], cols[a:b])
+        rs.append(r)
+        cs.append(c)
+        off.append(off[-1] + r.size)
+    return (np.concatenate(rs).astype(np.int64), np.concatenate(cs).astype(np.int64),
+            np.asarray(off, dtype=np.int64))
+
+
+def _shared_pools(proto, wanted, kept, sizes, shape_list) -> dict:
+    """Per image size: the count-weighted pools of ``exact``/``pysaliency``/``salicon``."""
+    if not any(m.startswith("sauc") for m in wanted):
+        return {}
+    rows, cols, off = kept
+    img = np.repeat(np.arange(len(sizes)), np.diff(off))
+    out = {}
+    for shape in shape_list:
+        h, w = shape
+        if proto.sauc_pool == P.POOL_ALL_OTHER:
+            r, c = _pools.rescaled(rows, cols, sizes[img], shape,
+                                   proto.rescale == P.RESCALE_FLOAT)
+            out[shape] = _pools.counted(r * w + c)
+        elif proto.sauc_pool == P.POOL_SALICON:
+            # each image's kept fixated pixels once: how many images fixate a pixel
+            lin = np.unique(img * (h * w) + rows * w + cols) % (h * w)
+            out[shape] = _pools.counted(lin)
+    return out
+
+
+class _Marks:
+    def __init__(self) -> None:
+        import threading
+
+        self.local = threading.local()
+
+    def get(self, size: int) -> np.ndarray:
+        m = getattr(self.local, "mark", None)
+        if m is None or m.size != size:
+            m = self.local.mark = np.zeros(size, dtype=np.bool_)
+        return m
+
+
+_MARKS = _Marks()
+
+
+def _pool_for(proto, wanted, i, shape, pools, kept, sizes, seed):
+    if not any(m.startswith("sauc") for m in wanted):
+        return None
+    rows, cols, off = kept
+    h, w = shape
+    if proto.sauc_pool in (P.POOL_RANDOM_10, P.POOL_OTHER_10):
+        idx = _pools.union_of_maps(i, len(sizes), h, w, off, rows, cols, sizes, seed,
+                                   SAUC_MAPS, proto.sauc_pool == P.POOL_OTHER_10,
+                                   _MARKS.get(h * w))
+        return idx, np.ones(idx.size), np.empty(0, dtype=np.int64)
+    idx, wgt = pools[shape]
+    if proto.sauc_pool == P.POOL_SALICON:
+        return idx, wgt, np.empty(0, dtype=np.int64)
+    own = rows[off[i]:off[i + 1]] * w + cols[off[i]:off[i + 1]]
+    return idx, wgt, np.ascontiguousarray(own, dtype=np.int64)
+
+
+def check_split(protocol, metrics, n_images: int, sizes) -> None:
+    """Whether a split of ``n_images`` images of ``sizes`` can be scored under
+    ``protocol`` (sauc's pools need enough images, or one size), before any work."""
+    proto = get_protocol(protocol)
+    wanted = proto.check_metrics(None if metrics is None else list(metrics))
+    if any(m.startswith("sauc") for m in wanted):
+        _check_pool(proto, n_images, np.asarray(sizes))

@@ -8,36 +8,43 @@
 * ``spectral-residual``: Hou & Zhang (CVPR 2007), from the image alone.
 
 Every model maps a :class:`~salbench.data.Split` to ``(N, 48, 48)`` float32 predictions.
+A card's ``entry`` names the class (``salbench.nets.baselines:CenterBias``), so adding a
+baseline touches its card and this module only.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from scipy.ndimage import gaussian_filter, uniform_filter
 
-from ..data.split import Split
+from ..data.split import MAP_SIDE, Split
+from ..errors import UserError
+from ..io import atomic_write
+from .base import Model
 
-SIZE = 48
+SIZE = MAP_SIDE
+STATE_FILE = "baseline.npz"
 
 
-class Uniform:
-    name = "uniform"
-    trainable = False
+class Uniform(Model):
+    """A constant map."""
 
-    def predict(self, split: Split) -> np.ndarray:
+    def predict(self, split: Split, device: str = "auto") -> np.ndarray:
         return np.full((len(split), SIZE, SIZE), 0.5, dtype=np.float32)
 
 
-class CenterBias:
+class CenterBias(Model):
     """Histogram of all training fixations on the 48x48 grid (relative coordinates),
     blurred with the sigma (in grid cells) that maximises the log-likelihood of one half
     of the training images under the other half's histogram."""
 
-    name = "center-bias"
     trainable = True
     SIGMAS = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
 
-    def __init__(self) -> None:
+    def __init__(self, card=None) -> None:
+        super().__init__(card)
         self.map: np.ndarray | None = None
         self.sigma: float | None = None
 
@@ -50,10 +57,30 @@ class CenterBias:
             np.add.at(h, (f[:, 0] * SIZE // hh, f[:, 1] * SIZE // ww), 1.0)
         return h
 
-    def fit(self, train: Split) -> CenterBias:
+    def fit(self, train: Split, val: Split | None = None, out: str | Path | None = None,
+            **options) -> None:
+        """Fit on ``train``'s fixations; with ``out``, save the map there."""
+        self.fit_map(train)
+        if out is not None:
+            path = Path(out) / STATE_FILE
+            with atomic_write(path) as f:
+                np.savez(f, **self.state())
+            self.checkpoint = str(path)
+
+    def load(self, out: str | Path, checkpoint: str | Path | None = None) -> str:
+        path = Path(checkpoint) if checkpoint else Path(out) / STATE_FILE
+        if not path.exists():
+            raise UserError(f"no fitted {self.name!r}", out, "run it with --train first")
+        with np.load(path, allow_pickle=False) as z:
+            self.load_state({k: z[k] for k in z.files})
+        self.checkpoint = str(path)
+        return str(path)
+
+    def fit_map(self, train: Split) -> CenterBias:
         n = len(train)
         if train.fix_offsets[-1] == 0:
-            raise ValueError(f"{train.dataset}/{train.name}: no fixations to fit a centre bias")
+            raise UserError("no fixations to fit a centre bias", f"{train.dataset}/{train.name}",
+                            "fit it on a split with fixations")
         idx = np.arange(n)
         a, b = self._hist(train, idx[::2]), self._hist(train, idx[1::2])
         best, best_ll = self.SIGMAS[0], -np.inf
@@ -67,9 +94,9 @@ class CenterBias:
         self.map = (m / m.max()).astype(np.float32)
         return self
 
-    def predict(self, split: Split) -> np.ndarray:
+    def predict(self, split: Split, device: str = "auto") -> np.ndarray:
         if self.map is None:
-            raise ValueError("center-bias is not fitted; call fit(train) first")
+            raise UserError("center-bias is not fitted", hint="call fit(train) first")
         return np.repeat(self.map[None], len(split), axis=0)
 
     def state(self) -> dict:
@@ -81,25 +108,23 @@ class CenterBias:
         return self
 
 
-class Oracle:
-    name = "oracle"
-    trainable = False
+class Oracle(Model):
+    """The synthetic set's true fixation density."""
 
-    def predict(self, split: Split) -> np.ndarray:
+    def predict(self, split: Split, device: str = "auto") -> np.ndarray:
         if "density" not in split.extras:
-            raise ValueError(f"oracle needs the true fixation density, which only the "
-                             f"synthetic set has (this is {split.dataset!r})")
+            raise UserError(f"oracle needs the true fixation density, which only the "
+                            f"synthetic set has (this is {split.dataset!r})",
+                            hint="use --dataset synth")
         return split.extras["density"].astype(np.float32)
 
 
-class SpectralResidual:
+class SpectralResidual(Model):
     """Hou & Zhang (2007): log amplitude spectrum minus its 3x3 local average, back to
     the image domain with the original phase, squared, blurred; on a 64x64 grey image."""
 
-    name = "spectral-residual"
-    trainable = False
-
-    def __init__(self, size: int = 64, blur: float = 2.5) -> None:
+    def __init__(self, card=None, size: int = 64, blur: float = 2.5) -> None:
+        super().__init__(card)
         self.size = size
         self.blur = blur
 
@@ -119,7 +144,7 @@ class SpectralResidual:
         lo, hi = out.min(), out.max()
         return ((out - lo) / (hi - lo) if hi > lo else np.zeros_like(out)).astype(np.float32)
 
-    def predict(self, split: Split) -> np.ndarray:
+    def predict(self, split: Split, device: str = "auto") -> np.ndarray:
         x = split.inputs
         return np.stack([self.map(x[i]) for i in range(len(split))]) if len(split) else \
             np.zeros((0, SIZE, SIZE), np.float32)

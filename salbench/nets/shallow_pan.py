@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..data.split import INPUT_SIDE, MAP_SIDE
+
 
 @dataclass(frozen=True)
 class ShallowConfig:
@@ -28,8 +30,8 @@ class ShallowConfig:
     pools: tuple[tuple[int, int], ...] = ((2, 2), (3, 2), (3, 2))  # (kernel, stride)
     ceil_pools: bool = False
     hidden: int = 2304  # maxout output; fc1 has twice as many units
-    output: int = 48
-    input: int = 96
+    output: int = MAP_SIDE
+    input: int = INPUT_SIDE
     init_std: float = 0.01
     init_bias: float = 0.1
     init: str = "normal"  # "normal": N(0, init_std) everywhere; "he": Kaiming convolutions

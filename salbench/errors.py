@@ -1,0 +1,51 @@
+"""The one error type for mistakes a user can fix.
+
+``UserError`` is a ``ValueError`` (library callers catch it as one); the command line
+prints it as one line, ``salbench: error: <what> (<where>); <what to do>``, and exits
+with status 2.  Anything else that escapes a command is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class UserError(ValueError):
+    """Bad input, a missing file, a refused request: what, where, and what to do."""
+
+    def __init__(self, what: str, where: str | os.PathLike | None = None,
+                 hint: str | None = None) -> None:
+        self.what = what
+        self.where = None if where is None else str(where)
+        self.hint = hint
+        text = what
+        if self.where:
+            text += f" ({self.where})"
+        if hint:
+            text += f"; {hint}"
+        super().__init__(text)
+
+
+def os_error(exc: OSError, path: str | os.PathLike, action: str = "read") -> UserError:
+    """An ``OSError`` met while reading or writing a user's path, as a ``UserError`` that
+    says what to do instead of quoting errno."""
+    p = Path(path)
+    if isinstance(exc, IsADirectoryError):
+        return UserError(f"cannot {action} a directory as a file", p,
+                         "give the path of a file")
+    if isinstance(exc, NotADirectoryError):
+        return UserError("a part of the path is a file, not a folder", p,
+                         "check the path")
+    if isinstance(exc, FileNotFoundError):
+        return UserError("no such file or folder", p, "check the path")
+    if isinstance(exc, PermissionError):
+        return UserError(f"no permission to {action} this path", p,
+                         "choose a location you can " + action)
+    if getattr(exc, "errno", None) == 36:  # ENAMETOOLONG
+        return UserError("file name too long", str(p)[:80] + "…",
+                         "choose a shorter name")
+    if getattr(exc, "errno", None) == 28:  # ENOSPC
+        return UserError("no space left on the device", p, "free some space or choose "
+                         "another location")
+    return UserError(f"cannot {action} this path ({exc.strerror or type(exc).__name__})", p)

@@ -1,0 +1,385 @@
+"""One image under one protocol: prepare the prediction once, then every wanted metric.
+
+This is the only place that turns protocol fields into kernel calls, one metric at a
+time: ``metric -> protocol field -> kernel``.  A :class:`Plan` holds what is shared by all
+images of one size (filter tables, the centre prior, resize weights per prediction
+size); :func:`score_image` does one image and says why each NaN is NaN.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _auc, _blur, _maps, _resize
+from . import protocols as P
+from .protocols import Protocol
+
+_AUC_KIND = {P.AUC_GRID_ARANGE: _auc.GRID_ARANGE, P.AUC_GRID_COLON: _auc.GRID_COLON}
+_DENSITY = {P.DENSITY_MIT: _maps.DENSITY_MIT, P.DENSITY_PYSALIENCY: _maps.DENSITY_PYSALIENCY}
+_ZOOM = {P.RESIZE_ZOOM_CUBIC: (3, "constant"), P.RESIZE_ZOOM_LINEAR: (1, "nearest")}
+_NONE_I = np.empty(0, dtype=np.int64)
+_NONE_W = np.empty(0)
+
+# why a value is NaN (recorded per image; result files count them)
+NO_FIXATIONS = "no fixations"
+NO_REPEATS = "no fixation kept by SALICON's filter (none repeated)"
+CONSTANT_PREDICTION = "constant prediction"
+CONSTANT_GT = "constant ground truth"
+NEGATIVE_KLD = "negative prediction values (MATLAB's log turns complex)"
+ONE_PIXEL = "at most one fixated pixel (AUC_Borji.m)"
+EMPTY_POOL = "no other fixations to draw negatives from"
+NO_NEGATIVES = "every pixel fixated: no negatives"
+EMPTY_GT = "ground truth sums to 0"
+
+
+def center_prior(shape: tuple[int, int]) -> np.ndarray:
+    """The centre-bias baseline of ``ig``: a Gaussian at the image centre with
+    ``sigma = (H/4, W/4)`` (stretched to the image's aspect ratio)."""
+    h, w = shape
+    r = (np.arange(h) - (h - 1) / 2.0) / (h / 4.0)
+    c = (np.arange(w) - (w - 1) / 2.0) / (w / 4.0)
+    return np.exp(-0.5 * (r[:, None] ** 2 + c[None, :] ** 2))
+
+
+@dataclass
+class Plan:
+    """What every image of one size shares under one protocol."""
+
+    proto: Protocol
+    shape: tuple[int, int]
+    metrics: tuple[str, ...]
+    baseline: np.ndarray | None = None
+    gt_tables: tuple | None = None
+    pre_w: np.ndarray = field(default_factory=lambda: _NONE_W)
+    _resize: dict = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def make(cls, proto: Protocol, shape: tuple[int, int], metrics, baseline=None) -> Plan:
+        plan = cls(proto, tuple(shape), tuple(metrics))
+        h, w = plan.shape
+        if proto.gt_blur == P.BLUR_ANTONIO:
+            n = _blur.antonio_padded_size(h, w)
+            plan.gt_tables = (_blur.antonio_tables(h, n, proto.gt_cutoff),
+                              _blur.antonio_tables(w, n, proto.gt_cutoff))
+        else:
+            plan.gt_tables = (_blur.reflect_tables(h, proto.gt_sigma),
+                              _blur.reflect_tables(w, proto.gt_sigma))
+        if proto.prediction_blur_sigma:
+            plan.pre_w = _blur.gaussian_weights(proto.prediction_blur_sigma)
+        if "ig" in metrics:
+            plan.baseline = center_prior(plan.shape) if baseline is None else baseline
+        return plan
+
+    def resize_plan(self, pred_shape: tuple[int, int]) -> tuple:
+        with self._lock:
+            if pred_shape not in self._resize:
+                self._resize[pred_shape] = _resize.matlab_plan(pred_shape, self.shape)
+            return self._resize[pred_shape]
+
+
+class _Workspace(threading.local):
+    def buffers(self, shape: tuple[int, int]) -> np.ndarray:
+        """Four ``H x W`` float64 maps reused across the images one thread scores (fresh
+        large allocations per image cost page faults that rival the arithmetic)."""
+        ws = getattr(self, "ws", None)
+        if ws is None or ws.shape[1:] != shape:
+            ws = self.ws = np.empty((4, *shape))
+        return ws
+
+
+_WS = _Workspace()
+
+
+def prepare(plan: Plan, pred: np.ndarray, f32: bool, out: np.ndarray, tmp: np.ndarray
+            ) -> np.ndarray:
+    """The protocol's prediction at the image's size (``pred``: float64; ``f32``: it came
+    as float32, which the 8-bit cast of ``replication`` computes in)."""
+    proto = plan.proto
+    if proto.resize == P.RESIZE_PILLOW_U8:
+        _resize.prepare_pillow(pred, f32, plan.pre_w, out, tmp)
+        return out
+    lo, hi = float(pred.min()), float(pred.max())
+    if pred.shape == plan.shape:
+        p = pred
+    elif not hi > lo:  # a constant map resizes to itself (weights need not sum to 1 exactly)
+        out[:] = lo
+        p = out
+    elif proto.resize in _ZOOM:  # scipy's own zoom: bit for bit what the reference gets
+        from scipy import ndimage
+
+        (h, w), (mh, mw) = plan.shape, pred.shape
+        z = ndimage.zoom(pred, (h / mh, w / mw), order=_ZOOM[proto.resize][0],
+                         mode=_ZOOM[proto.resize][1])
+        if z.shape != plan.shape:
+            from ..errors import UserError
+
+            raise UserError(f"scipy zoom of a {mh}x{mw} map by ({h}/{mh}, {w}/{mw}) gives "
+                            f"{z.shape[0]}x{z.shape[1]}, not {h}x{w}",
+                            hint="give maps at the image's size (the reference would fail "
+                                 "the same way)")
+        p = tmp if plan.pre_w.size else out
+        p[:] = z
+    else:
+        _resize.resize_into(pred, *plan.resize_plan(pred.shape), tmp if plan.pre_w.size else out)
+        p = tmp if plan.pre_w.size else out
+    if plan.pre_w.size:
+        _blur.blur_into(p, plan.pre_w, False, out)
+        return out
+    return p
+
+
+def salicon_filter(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """SALICON's ``filterAnns``: sort the (row, col) points and keep point ``i`` when point
+    ``i + 1`` equals it, so a point seen ``k`` times is kept ``k - 1`` times."""
+    if rows.size < 2:
+        return rows[:0], cols[:0]
+    order = np.lexsort((cols, rows))
+    r, c = rows[order], cols[order]
+    keep = (r[1:] == r[:-1]) & (c[1:] == c[:-1])
+    return np.ascontiguousarray(r[:-1][keep]), np.ascontiguousarray(c[:-1][keep])
+
+
+def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: np.ndarray,
+                cols: np.ndarray, *, seed: int = 0, stream: int = 0, pool=None,
+                gt: np.ndarray | None = None) -> tuple[dict, dict, dict]:
+    """``(values, per-split values, NaN reasons)`` of one image.
+
+    ``pred``: float64 map (any size); ``negative``: it held negative values before any
+    resizing (``mit`` kld is then NaN); ``rows``/``cols``: int64 fixations (after any
+    filtering); ``pool``: sauc's negatives ``(flat indices, weights, own indices to remove)``
+    in this image's frame; ``gt``: a given ground-truth map at the image's size.
+    """
+    proto = plan.proto
+    w = plan.shape[1]
+    want = plan.metrics
+    values = dict.fromkeys(want, np.nan)
+    splits: dict[str, np.ndarray] = {}
+    why: dict[str, str] = {}
+
+    def nan(metric: str, reason: str) -> None:
+        values[metric] = np.nan
+        why[metric] = reason
+
+    if rows.size == 0:
+        reason = NO_REPEATS if proto.fixation_filter == P.FILTER_SALICON else NO_FIXATIONS
+        for m in want:
+            nan(m, reason)
+        if proto.sampled:
+            for m in ("auc_borji", "sauc"):
+                if m in want:
+                    splits[m] = np.full(max(proto.splits, 1), np.nan)
+        return values, splits, why
+
+    ws = _WS.buffers(plan.shape)
+    p = prepare(plan, pred, f32, ws[0], ws[1])
+    ulin, counts = _maps.unique_pixels(rows, cols, w)
+    every = np.sort(rows * w + cols) if proto.auc_positives == P.POS_FIXATIONS else ulin
+    nss_at = np.sort(rows * w + cols) if proto.nss_positives == P.POS_FIXATIONS else ulin
+    ur, uc = ulin // w, ulin % w
+    wts = counts if proto.gt_fixation_map == P.FIXMAP_COUNTS else np.ones(ulin.size)
+    tr, tc = plan.gt_tables
+    g_ready = False
+
+    def ground_truth() -> np.ndarray:
+        nonlocal g_ready
+        if gt is not None:
+            return gt
+        if not g_ready:
+            _maps.gt_map_into(ur, uc, wts, tr, tc, ws[3])
+            g_ready = True
+        return ws[3]
+
+    stats = _maps.moments(p)
+    constant = not stats[1] > stats[0]
+    if "cc" in want:
+        v, reason, dense = _cc(p, stats, gt, ur, uc, wts, tr, tc, ws)
+        g_ready = g_ready or dense
+        if reason == CONSTANT_PREDICTION and proto.cc_constant == P.CONSTANT_ZERO \
+                and not _gt_constant(gt, ur, uc, wts, tr, tc, p.size):
+            v, reason = 0.0, None
+        values["cc"] = v
+        if reason:
+            why["cc"] = reason
+    if "nss" in want:
+        v = _maps.nss(p, nss_at, stats, proto.nss_ddof, proto.nss_constant == P.CONSTANT_ZERO)
+        values["nss"] = v
+        if np.isnan(v):
+            why["nss"] = CONSTANT_PREDICTION
+    if "kld" in want:
+        if negative and proto.kld_negative == P.NEGATIVE_NAN:
+            nan("kld", NEGATIVE_KLD)
+        else:
+            values["kld"] = _maps.kld(p, ground_truth(), _DENSITY[proto.density],
+                                      proto.kld_eps)
+    if "sim" in want:
+        v = _maps.sim(p, ground_truth(), _DENSITY[proto.density])
+        values["sim"] = v
+        if np.isnan(v):
+            why["sim"] = CONSTANT_PREDICTION if constant else CONSTANT_GT
+    if "ig" in want:
+        v = _maps.ig(p, plan.baseline, ulin, P.MATLAB_EPS)
+        values["ig"] = v
+        if np.isnan(v):
+            why["ig"] = CONSTANT_PREDICTION
+    if "emd" in want:
+        from ._emd import emd
+
+        v = emd(pred, ground_truth(), proto.emd_downsize, proto.emd_solver == P.EMD_EXACT)
+        values["emd"] = v
+        if np.isnan(v):
+            why["emd"] = EMPTY_GT
+    _aucs(plan, p, stats, ws, ulin, every, seed, stream, pool, values, splits, why)
+    return values, splits, why
+
+
+def _cc(p, stats, gt, ur, uc, wts, tr, tc, ws) -> tuple[float, str | None, bool]:
+    """(cc, why it is NaN, whether ws[3] now holds the blurred fixation map)."""
+    lo, hi, mean, ssd = stats
+    if not hi > lo:  # constant: tested exactly (a rounded variance is not exactly 0)
+        return np.nan, CONSTANT_PREDICTION, False
+    if gt is not None:
+        v = _maps.pearson(p, mean, ssd, gt)
+        return v, (CONSTANT_GT if np.isnan(v) else None), False
+    s1, s2 = _maps.gt_moments(ur, uc, wts, tr, tc)
+    var_g = s2 - s1 * s1 / p.size
+    if not var_g > _maps.FLAT_RELATIVE * s2:
+        return np.nan, CONSTANT_GT, False
+    if s2 > _maps.DENSE_RATIO * var_g:  # dense fixations: blur in full, two passes
+        _maps.gt_map_into(ur, uc, wts, tr, tc, ws[3])
+        v = _maps.pearson(p, mean, ssd, ws[3])
+        return v, (CONSTANT_GT if np.isnan(v) else None), True
+    cov = _maps.centred_cov(p, mean, ur, uc, wts, tr, tc, ws[2])
+    return cov / math.sqrt(ssd * var_g), None, False
+
+
+def _gt_constant(gt, ur, uc, wts, tr, tc, n) -> bool:
+    if gt is not None:
+        lo, hi = float(gt.min()), float(gt.max())
+        return not hi - lo > _maps.FLAT_RELATIVE * max(abs(lo), abs(hi))
+    s1, s2 = _maps.gt_moments(ur, uc, wts, tr, tc)
+    return not s2 - s1 * s1 / n > _maps.FLAT_RELATIVE * s2
+
+
+def _aucs(plan, p, stats, ws, ulin, every, seed, stream, pool, values, splits, why):
+    proto = plan.proto
+    want = plan.metrics
+    flat = p.ravel()
+    if proto.auc == P.AUC_MANN_WHITNEY:
+        pos = flat[every]
+        if "auc_borji" in want:
+            values["auc_borji"] = _auc.mw_map_auc(pos, p, _NONE_I, _NONE_W)
+        if "auc_judd" in want:
+            _judd(plan, p, ws, ulin, every, seed, stream, values, why)
+        if "sauc" in want:
+            if pool is None or pool[0].size == 0:
+                why["sauc"] = EMPTY_POOL
+            else:
+                idx, wgt, own = pool
+                values["sauc"] = _auc.mw_pool_auc(pos, p, idx, wgt, own, -np.ones(own.size))
+                if np.isnan(values["sauc"]):
+                    why["sauc"] = EMPTY_POOL
+        return
+    if "auc_judd" in want:
+        _judd(plan, p, ws, ulin, every, seed, stream, values, why)
+    grid = [m for m in ("auc_borji", "sauc", "auc_borji@expected", "sauc@expected")
+            if m in want]
+    if not grid:
+        return
+    kind = _AUC_KIND[proto.auc]
+    as_f32 = proto.resize == P.RESIZE_PILLOW_U8
+    zero = proto.grid_constant == P.CONSTANT_ZERO
+    lo, hi = stats[0], stats[1]
+    if not hi > lo and not zero:  # the references divide 0 by 0
+        for m in grid:
+            why[m] = CONSTANT_PREDICTION
+        for m in ("auc_borji", "sauc"):
+            if m in want:
+                splits[m] = np.full(proto.splits, np.nan)
+        return
+    pos = _auc.normalised_at(flat, every, lo, hi, as_f32, zero)
+    n_neg = proto.borji_negatives or pos.size
+    if "auc_borji" in want:
+        out = np.full(proto.splits, np.nan)
+        splits["auc_borji"] = out
+        if ulin.size < proto.borji_min_fixated:
+            why["auc_borji"] = ONE_PIXEL
+        else:
+            values["auc_borji"] = _auc.borji_splits(flat, lo, hi, as_f32, zero, pos, kind,
+                                                    proto.step, n_neg, seed, stream, out)
+    if "auc_borji@expected" in want:
+        if ulin.size < proto.borji_min_fixated:
+            why["auc_borji@expected"] = ONE_PIXEL
+        else:
+            s = ws[2].ravel()
+            s[:] = _auc.normalised_at(flat, np.arange(flat.size), lo, hi, as_f32, zero)
+            values["auc_borji@expected"] = _auc.expected_grid_auc(pos, s, kind, proto.step,
+                                                                  n_neg, True)
+    if "sauc" in want or "sauc@expected" in want:
+        if proto.sauc_pool == P.POOL_SALICON:
+            idx, wgt = _salicon_pool(pool, ulin)
+            if idx.size == 0:
+                why["sauc"] = EMPTY_POOL
+                splits["sauc"] = np.full(proto.splits, np.nan)
+            else:
+                neg = _auc.normalised_at(flat, idx, lo, hi, as_f32, zero)
+                v = _auc.weighted_grid_auc(pos, neg, wgt, kind, proto.step)
+                values["sauc"] = v
+                splits["sauc"] = np.full(proto.splits, v)
+            return
+        idx = _NONE_I if pool is None else pool[0]
+        if "sauc" in want:
+            out = np.full(proto.splits, np.nan)
+            splits["sauc"] = out
+            if idx.size == 0:
+                why["sauc"] = EMPTY_POOL
+            else:
+                values["sauc"] = _auc.sauc_splits(flat, lo, hi, as_f32, zero, pos, idx, kind,
+                                                  proto.step, seed, stream, out)
+        if "sauc@expected" in want:
+            if idx.size == 0:
+                why["sauc@expected"] = EMPTY_POOL
+            else:
+                vals = _auc.normalised_at(flat, idx, lo, hi, as_f32, zero)
+                values["sauc@expected"] = _auc.expected_grid_auc(
+                    pos, vals, kind, proto.step, min(pos.size, idx.size), False)
+
+
+def _salicon_pool(pool, own_pixels) -> tuple[np.ndarray, np.ndarray]:
+    """SALICON's shuffled map without this image's kept fixated pixels."""
+    if pool is None or pool[0].size == 0:
+        return _NONE_I, _NONE_W
+    idx, wgt, _ = pool
+    keep = ~np.isin(idx, own_pixels, assume_unique=True)
+    return np.ascontiguousarray(idx[keep]), np.ascontiguousarray(wgt[keep])
+
+
+def _judd(plan, p, ws, ulin, every, seed, stream, values, why):
+    proto = plan.proto
+    if proto.judd == P.JUDD_MANN_WHITNEY:
+        pos = p.ravel()[every]
+        v = _auc.mw_map_auc(pos, p, ulin, -np.ones(ulin.size))
+        values["auc_judd"] = v
+        if np.isnan(v):
+            why["auc_judd"] = NO_NEGATIVES
+        return
+    q = ws[2]
+    if proto.judd_jitter > 0.0:
+        _auc.jitter_into(p, proto.judd_jitter, proto.judd_noise == P.NOISE_NORMAL, seed,
+                         stream, q)
+    else:
+        q[:] = p
+    if proto.judd == P.JUDD_PYSALIENCY:
+        v = _auc.judd_pysaliency(q, q.ravel()[every], ulin)
+        values["auc_judd"] = v
+        if np.isnan(v):
+            why["auc_judd"] = NO_NEGATIVES
+        return
+    if _auc.normalise_inplace(q):
+        values["auc_judd"] = _auc.judd_mit(q, q.ravel()[ulin])
+    else:
+        why["auc_judd"] = CONSTANT_PREDICTION

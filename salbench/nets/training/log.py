@@ -1,0 +1,54 @@
+"""``train_log.jsonl``: one JSON record per finished epoch (no torch here, so plotting a
+log never imports it)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ...errors import UserError
+from ...io import atomic_write
+
+LOG_NAME = "train_log.jsonl"
+
+
+def read_log(path: str | Path) -> list[dict]:
+    """The records of ``train_log.jsonl``; a last line cut short by a kill is skipped."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise UserError("no training log", path,
+                        "only trained networks have one (baselines have no training "
+                        "curves); train with 'salbench run MODEL --train'") from None
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    out = []
+    for i, ln in enumerate(lines):
+        try:
+            rec = json.loads(ln)
+        except json.JSONDecodeError:
+            if i < len(lines) - 1:
+                raise UserError(f"line {i + 1} is not JSON", path,
+                                "the log is damaged; retrain or remove the line") from None
+            continue
+        if isinstance(rec, dict):
+            out.append(rec)
+    return out
+
+
+def append(path: Path, record: dict) -> None:
+    with open(path, "a") as f:
+        f.write(json.dumps(record) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def truncate(path: Path, epoch: int) -> None:
+    """On resume keep only the epochs the checkpoint holds (a line cut short by a kill is
+    dropped with the rest of the lost epochs)."""
+    if not path.exists():
+        return
+    keep = [json.dumps(r) for r in read_log(path) if r.get("epoch", 0) <= epoch]
+    with atomic_write(path, "w") as f:
+        f.write("".join(ln + "\n" for ln in keep))

@@ -1,0 +1,86 @@
+"""A run directory and what lives in it (only this module and the trainer's checkpoint
+module know the names):
+
+``checkpoint-epoch*.pt`` (networks) or ``baseline.npz`` (fitted baselines),
+``train_log.jsonl``, ``preds.npz``, ``result-<protocol>.json``, ``plots/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UserError
+from .results import Result, load, protocol_slug
+
+PREDS = "preds.npz"
+LOG = "train_log.jsonl"
+PLOTS = "plots"
+
+
+class RunDir:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    @property
+    def log(self) -> Path:
+        return self.path / LOG
+
+    @property
+    def preds(self) -> Path:
+        return self.path / PREDS
+
+    @property
+    def plots(self) -> Path:
+        return self.path / PLOTS
+
+    def result_path(self, protocol: str) -> Path:
+        return self.path / f"result-{protocol_slug(protocol)}.json"
+
+    def exists(self) -> bool:
+        return self.path.is_dir()
+
+    def require(self) -> RunDir:
+        if not self.path.is_dir():
+            raise UserError("no such run directory", self.path,
+                            "give the --out of a 'salbench run' (default runs/MODEL/DATA/seedN)")
+        return self
+
+    def results(self) -> list[Result]:
+        return [load(p) for p in sorted(self.path.glob("result-*.json"))]
+
+    def result(self, protocol: str | None = None) -> Result:
+        """The run's result under ``protocol`` (the only one when there is one)."""
+        found = self.results()
+        if protocol is not None:
+            path = self.result_path(protocol)
+            if path.exists():
+                return load(path)
+        if protocol is None and len(found) == 1:
+            return found[0]
+        have = ", ".join(r.protocol_name for r in found) or "none"
+        raise UserError(f"no result for protocol {protocol!r}" if protocol else
+                        "this run has several results", self.path,
+                        f"it has {have}; pass --protocol")
+
+    def predictions(self) -> tuple[np.ndarray, list[str]]:
+        if not self.preds.exists():
+            raise UserError("no predictions in this run directory", self.path,
+                            "run 'salbench run MODEL' first")
+        with np.load(self.preds, allow_pickle=False) as z:
+            return z["preds"], [str(x) for x in z["file_names"]]
+
+    def conv1_weights(self) -> tuple[np.ndarray, str]:
+        """The first-layer filters of the run's newest checkpoint (imports torch)."""
+        from .nets.training import checkpoints
+
+        found = checkpoints.latest_valid(self.path)
+        if found is None:
+            raise UserError("no checkpoint in this run directory", self.path,
+                            "filters exist for trained networks only; baselines have none")
+        state = found[1]
+        return state["state_dict"]["features.0.weight"].numpy(), str(state.get("model"))

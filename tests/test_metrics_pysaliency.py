@@ -1,0 +1,115 @@
+"""The ``pysaliency`` protocol against pysaliency 0.2.22 itself, as the MIT/Tuebingen
+benchmark (saliency-benchmarking) calls it for saliency-map models, on random cases with
+duplicate fixations, ties (maps quantised to 1/255, constant regions), negative values,
+single fixations and mixed image sizes.  Every metric the protocol defines, to 1e-9."""
+
+import numpy as np
+import pytest
+
+from salbench.metrics import _rng, get_protocol, score_dataset
+
+pysaliency = pytest.importorskip("pysaliency", reason="pysaliency not installed")
+
+N_DATASETS = 28
+N_IMAGES = 8  # 224 images in all
+TOL = 1e-9
+
+
+@pytest.fixture(autouse=True)
+def _trapz(monkeypatch):
+    if not hasattr(np, "trapz"):  # pysaliency 0.2.22 calls np.trapz, removed in numpy 2.4
+        monkeypatch.setattr(np, "trapz", np.trapezoid, raising=False)
+
+
+def _case(rng):
+    """One data set: maps (some smaller than their image), fixations, image sizes."""
+    shapes, maps, fixes = [], [], []
+    for _ in range(N_IMAGES):
+        h, w = int(rng.integers(24, 64)), int(rng.integers(24, 64))
+        shapes.append((h, w))
+        kind = rng.integers(0, 5)
+        mh, mw = (h, w) if rng.random() < 0.5 else (int(rng.integers(6, h)),
+                                                     int(rng.integers(6, w)))
+        m = rng.random((mh, mw))
+        if kind == 1:  # ties: an 8-bit map
+            m = np.round(m * 255) / 255
+        elif kind == 2:  # a constant region
+            m[: mh // 2] = 0.25
+        elif kind == 3:  # negative values
+            m = m - 0.6
+        elif kind == 4:  # few levels: many ties
+            m = np.round(m * 4) / 4
+        maps.append(m)
+        k = 1 if rng.random() < 0.15 else int(rng.integers(2, 25))
+        f = np.stack([rng.integers(0, h, k), rng.integers(0, w, k)], 1)
+        if k > 2:
+            f = np.concatenate([f, f[: int(rng.integers(1, k))]])  # duplicates
+        fixes.append(f)
+    return maps, fixes, shapes
+
+
+def _pysaliency_scores(maps, fixes, shapes):
+    class Maps(pysaliency.SaliencyMapModel):
+        def _saliency_map(self, stimulus):
+            return maps[int(stimulus[0, 0, 0])].copy()
+
+    stimuli = pysaliency.Stimuli([np.full((*s, 3), i, dtype=np.uint8)
+                                  for i, s in enumerate(shapes)])
+    xs = np.concatenate([f[:, 1] for f in fixes]).astype(float)
+    ys = np.concatenate([f[:, 0] for f in fixes]).astype(float)
+    ns = np.concatenate([[i] * len(f) for i, f in enumerate(fixes)]).astype(int)
+    fixations = pysaliency.Fixations.create_without_history(xs, ys, ns)
+    model = pysaliency.ResizingSaliencyMapModel(Maps(caching=False), verbose=False,
+                                                caching=False)
+    empirical = pysaliency.FixationMap(stimuli, fixations, kernel_size=23.99, caching=False)
+
+    def per_image(values):
+        v = np.asarray(values, float)
+        return np.array([v[ns == i].mean() for i in range(len(maps))])
+
+    return {
+        "auc_borji": np.asarray(model.AUC_per_image(stimuli, fixations, nonfixations="uniform")),
+        "sauc": np.asarray(model.AUC_per_image(stimuli, fixations, nonfixations="shuffled")),
+        "auc_judd": np.asarray(model.AUC_per_image(stimuli, fixations, nonfixations="unfixated",
+                                                   thresholds="fixations")),
+        "nss": per_image(model.NSSs(stimuli, fixations)),
+        "cc": np.asarray(model.CCs(stimuli, empirical)),
+        "kld": np.asarray(model.image_based_kl_divergences(
+            stimuli, empirical, minimum_value=0, log_regularization=2.2204e-16,
+            quotient_regularization=2.2204e-16)),
+        "sim": np.asarray(model.SIMs(stimuli, empirical)),
+    }
+
+
+@pytest.mark.parametrize("case", range(N_DATASETS))
+def test_pysaliency_protocol_matches_pysaliency(case):
+    rng = np.random.default_rng([2026, case])
+    maps, fixes, shapes = _case(rng)
+    ref = _pysaliency_scores(maps, fixes, shapes)
+    # pysaliency's AUC_Judd jitters with its own RandomState; without the jitter the two
+    # compute the same curve (the jitter itself is tested below with identical draws)
+    proto = get_protocol("pysaliency").replace(judd_jitter=0.0)
+    ours = score_dataset(maps, fixes, shapes, protocol=proto)
+    for m, expect in ref.items():
+        got = ours.per_image[m]
+        both_nan = np.isnan(got) & np.isnan(expect)
+        np.testing.assert_allclose(got[~both_nan], expect[~both_nan], rtol=0, atol=TOL,
+                                   err_msg=m)
+
+
+def test_pysaliency_judd_jitter_is_normal_noise_of_1e7(rng):
+    """The jittered AUC-Judd equals pysaliency's curve on the map plus the same normal
+    draws times 1e-7 (salbench's stream, not pysaliency's RandomState)."""
+    maps, fixes, shapes = _case(rng)
+    jittered = []
+    for i, (m, s) in enumerate(zip(maps, shapes)):
+        from scipy import ndimage
+
+        big = m if m.shape == s else ndimage.zoom(m, [s[0] / m.shape[0], s[1] / m.shape[1]],
+                                                   order=1, mode="nearest")
+        noise = _rng.draw_normal(5, i, _rng.JITTER, 0, big.size).reshape(big.shape)
+        jittered.append(big + noise * 1e-7)
+    ref = _pysaliency_scores(jittered, fixes, shapes)["auc_judd"]
+    ours = score_dataset(maps, fixes, shapes, protocol="pysaliency", metrics=["auc_judd"],
+                         seed=5)
+    np.testing.assert_allclose(ours.per_image["auc_judd"], ref, rtol=0, atol=TOL)
