@@ -397,8 +397,17 @@ def _add_scoring_args(p: argparse.ArgumentParser, seed_flag: str) -> None:
                         "refused")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors in salbench's one-line form."""
+
+    def error(self, message: str):  # type: ignore[override]
+        print(f"salbench: error: {message} ({self.prog}); see '{self.prog} --help'",
+              file=sys.stderr)
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="salbench",
         description="Metrics-first benchmark for visual saliency prediction.",
     )
@@ -525,10 +534,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    import numpy as np
+
     from .errors import UserError
 
     try:
-        return int(args.func(args) or 0)
+        with np.errstate(all="ignore"):  # NaN rules are explicit; no RuntimeWarning noise
+            return int(args.func(args) or 0)
     except UserError as exc:
         print(f"salbench: error: {exc}", file=sys.stderr)
         return 2

@@ -34,9 +34,8 @@ def os_error(exc: OSError, path: str | os.PathLike, action: str = "read") -> Use
     if isinstance(exc, IsADirectoryError):
         return UserError(f"cannot {action} a directory as a file", p,
                          "give the path of a file")
-    if isinstance(exc, NotADirectoryError):
-        return UserError("a part of the path is a file, not a folder", p,
-                         "check the path")
+    if isinstance(exc, NotADirectoryError | FileExistsError):
+        return UserError("a part of the path is a file, not a folder", p, "check the path")
     if isinstance(exc, FileNotFoundError):
         return UserError("no such file or folder", p, "check the path")
     if isinstance(exc, PermissionError):

@@ -31,7 +31,12 @@ class RunLock:
     def __enter__(self) -> RunLock:
         if int(os.environ.get("RANK", "0")) != 0:
             return self
-        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            from .errors import os_error
+
+            raise os_error(exc, self.dir, "write") from None
         self.key = str(self.dir.resolve())
         held = _HELD.get(self.key)
         if held is not None:

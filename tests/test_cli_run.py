@@ -193,3 +193,11 @@ def test_a_clean_clone_stays_clean(tmp_path):
     board = subprocess.run([*sb, "leaderboard"], cwd=clone, env=env, check=True,
                            capture_output=True, text=True)
     assert "uniform" in board.stdout and str(store) in board.stderr
+
+
+def test_a_network_at_centre_bias_level_is_told_why(workdir, capsys):
+    assert main(["run", "shallow-pan-tiny", "--train", "--dataset", "synth", "--stop-after",
+                 "1", "--protocol", "exact", "--metrics", "cc,sauc", "--no-plots"]) == 0
+    err = capsys.readouterr().err
+    assert "shallow-pan-tiny@1of4ep scores at the centre-bias level under exact" in err
+    assert "ran 1 of its 4-epoch schedule" in err

@@ -306,3 +306,141 @@ def test_spec_loading_for_training(tmp_path, monkeypatch):
     spec = DatasetSpec(n_train=5, n_val=4)
     tr = load(spec, "train")
     assert len(tr) == 10 and tr.mirrored.sum() == 5
+
+
+def test_resume_on_other_data_or_precision_is_refused(tiny_data, tmp_path):
+    """A checkpoint records the data's fingerprints, the device and the precision: resuming
+    on another data set (another seed, size or release) would splice two runs."""
+    tr, va = tiny_data
+    cfg = TrainConfig(epochs=3, batch_size=16, checkpoint_every=1)
+    m = _tiny()
+    _run_until(m, tr, va, cfg, tmp_path, stop_after=1)
+    other = synth.generate_split(synth.SynthConfig(seed=1, n_train=24, n_val=12), "train")
+    with pytest.raises(ValueError, match=r"other settings \(data .*--no-resume"):
+        train(_tiny().module, "shallow-pan-tiny", other, va, cfg, tmp_path, progress=False)
+    with pytest.raises(ValueError, match=r"other settings \(amp False -> True"):
+        train(_tiny().module, "shallow-pan-tiny", tr, va,
+              TrainConfig(epochs=3, batch_size=16, checkpoint_every=1, amp="bf16"), tmp_path,
+              progress=False)
+
+
+def test_stop_after_then_extend_and_resume_from_a_path(tiny_data, tmp_path):
+    """--stop-after N stops inside the full schedule (same learning rates as the full run)
+    and a later run continues it; --resume PATH continues from any checkpoint."""
+    tr, va = tiny_data
+    full = TrainConfig(epochs=4, batch_size=16, checkpoint_every=1, keep_checkpoints=9, seed=5)
+    train(_tiny(5).module, "shallow-pan-tiny", tr, va, full, tmp_path / "straight",
+          progress=False)
+    part = TrainConfig(epochs=4, batch_size=16, checkpoint_every=10, seed=5, stop_after=2)
+    res = train(_tiny(5).module, "shallow-pan-tiny", tr, va, part, tmp_path / "staged",
+                progress=False)
+    assert res.epochs_done == 2 and res.schedule_epochs == 4
+    assert checkpoints.latest(tmp_path / "staged").name == "checkpoint-epoch00002.pt"
+    log = read_log(tmp_path / "staged" / "train_log.jsonl")
+    assert [r["lr"] for r in log] == [full.lr(0), full.lr(1)]  # not a squeezed schedule
+    res = train(_tiny(9).module, "shallow-pan-tiny", tr, va,
+                TrainConfig(epochs=4, batch_size=16, checkpoint_every=10, seed=5),
+                tmp_path / "staged", progress=False)
+    assert res.resumed_from == 2 and res.epochs_done == 4
+    a = _state(tmp_path / "straight" / "checkpoint-epoch00004.pt")
+    b = _state(tmp_path / "staged" / "checkpoint-epoch00004.pt")
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    res = train(_tiny(9).module, "shallow-pan-tiny", tr, va, full, tmp_path / "elsewhere",
+                resume_from=tmp_path / "straight" / "checkpoint-epoch00002.pt",
+                progress=False)
+    assert res.resumed_from == 2
+    c = _state(tmp_path / "elsewhere" / "checkpoint-epoch00004.pt")
+    for k in a:
+        assert torch.equal(a[k], c[k]), k
+
+
+def test_stale_temporary_checkpoints_are_cleaned(tiny_data, tmp_path, capsys):
+    tr, va = tiny_data
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / ".checkpoint-epoch00002.pt.abc123.tmp").write_bytes(b"half a checkpoint")
+    train(_tiny().module, "shallow-pan-tiny", tr, va, TrainConfig(epochs=1, batch_size=16),
+          tmp_path, progress=False)
+    assert not list(tmp_path.glob("*.tmp"))
+    assert "removed 1 temporary file" in capsys.readouterr().err
+
+
+def test_progress_lines_when_not_a_terminal(tiny_data, tmp_path, capsys):
+    tr, va = tiny_data
+    train(_tiny().module, "shallow-pan-tiny", tr, va,
+          TrainConfig(epochs=2, batch_size=16, val_every=2), tmp_path, progress=True)
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if "epoch" in ln]
+    assert len(lines) == 2 and lines[0].startswith("salbench: shallow-pan-tiny: epoch 1/2")
+    assert "train 0." in lines[1] and "val 0." in lines[1] and "img/s" in lines[1]
+
+
+@pytest.mark.slow
+def test_sigint_stops_cleanly_and_resumes_to_the_same_weights(tmp_path):
+    """Ctrl-C: the current step finishes, a mid-epoch checkpoint is written, the command
+    that resumes is printed (exit 130, no traceback); resuming ends with the weights of an
+    uninterrupted run."""
+    env = {**os.environ, "SALBENCH_HOME": str(tmp_path / "home"), "SALBENCH_SYNTH": "48,12"}
+    args = [sys.executable, "-m", "salbench", "run", "shallow-pan-tiny", "--train",
+            "--dataset", "synth", "--epochs", "6", "--no-record", "--no-plots"]
+    subprocess.run([*args, "--out", str(tmp_path / "straight")], env=env, check=True,
+                   capture_output=True)
+    out = tmp_path / "stopped"
+    proc = subprocess.Popen([*args, "--out", str(out)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while not (out / "train_log.jsonl").exists() or \
+            (out / "train_log.jsonl").read_text().count("\n") < 2:
+        assert time.time() < deadline and proc.poll() is None, "training did not start"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "Resume with: salbench run shallow-pan-tiny" in err
+    assert checkpoints.latest(out) is not None
+    subprocess.run([*args, "--out", str(out)], env=env, check=True, capture_output=True)
+    a = _state(tmp_path / "straight" / "checkpoint-epoch00006.pt")
+    b = _state(out / "checkpoint-epoch00006.pt")
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_a_stop_inside_an_epoch_loses_nothing(tiny_data, tmp_path, monkeypatch, capsys):
+    """A stop request in the middle of an epoch writes a mid-epoch checkpoint (with the
+    epoch's losses so far); resuming replays the rest of that epoch exactly."""
+    import salbench.nets.training.loop as loop
+
+    tr, va = tiny_data
+    cfg = TrainConfig(epochs=2, batch_size=16, checkpoint_every=5, seed=7)
+    train(_tiny(7).module, "shallow-pan-tiny", tr, va, cfg, tmp_path / "straight",
+          progress=False)
+
+    class StopAtStep(loop._StopRequest):
+        checks = 0
+
+        @property
+        def signal(self):
+            StopAtStep.checks += 1
+            # epoch 1: after steps 1 and 2, then once at its end; epoch 2: after step 1
+            return 2 if StopAtStep.checks >= 4 else None
+
+        @signal.setter
+        def signal(self, value):
+            pass
+
+    monkeypatch.setattr(loop, "_StopRequest", StopAtStep)
+    res = train(_tiny(7).module, "shallow-pan-tiny", tr, va, cfg, tmp_path / "cut",
+                progress=False)
+    assert res.interrupted and res.epochs_done == 1
+    assert checkpoints.latest(tmp_path / "cut").name == "checkpoint-epoch00001-step000001.pt"
+    monkeypatch.undo()
+    res = train(_tiny(1).module, "shallow-pan-tiny", tr, va, cfg, tmp_path / "cut",
+                progress=False)
+    assert res.resumed_from == 1 and res.epochs_done == 2
+    a = _state(tmp_path / "straight" / "checkpoint-epoch00002.pt")
+    b = _state(tmp_path / "cut" / "checkpoint-epoch00002.pt")
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    la = read_log(tmp_path / "straight" / "train_log.jsonl")
+    lb = read_log(tmp_path / "cut" / "train_log.jsonl")
+    assert [r["train_loss"] for r in la] == [r["train_loss"] for r in lb]
+    assert not list((tmp_path / "cut").glob("*-step*.pt"))  # dropped once superseded

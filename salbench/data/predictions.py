@@ -88,9 +88,13 @@ def read_folder(folder: Path, split: Split):
 def read_for_split(path: str | Path, split: Split):
     """Predictions for ``split`` in its order; mismatches are refused with a clear message."""
     path = Path(path)
-    if not path.exists():
+    try:
+        exists, is_dir = path.exists(), path.is_dir()
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise os_error(exc, path) from None
+    if not exists:
         raise UserError("no such predictions file or folder", path, "check the path")
-    if path.is_dir():
+    if is_dir:
         preds = read_folder(path, split)
     else:
         preds = read_predictions(path)

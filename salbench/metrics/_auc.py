@@ -547,9 +547,16 @@ def jitter_into(p, amplitude, normal, seed, stream, out):
     st = _rng.new_stream(seed, stream, _rng.JITTER, 0)
     a = p.ravel()
     o = out.ravel()
-    for i in range(a.size):
-        z = _rng.normal(st) if normal else _rng.uniform01(st)
-        o[i] = a[i] + z * amplitude
+    if not normal:
+        for i in range(a.size):
+            o[i] = a[i] + _rng.uniform01(st) * amplitude
+        return
+    for i in range(0, a.size - 1, 2):  # Box-Muller: both values of each pair
+        z0, z1 = _rng.normal_pair(st)
+        o[i] = a[i] + z0 * amplitude
+        o[i + 1] = a[i + 1] + z1 * amplitude
+    if a.size % 2:
+        o[a.size - 1] = a[a.size - 1] + _rng.normal_pair(st)[0] * amplitude
 
 
 @kernel

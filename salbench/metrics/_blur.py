@@ -63,28 +63,61 @@ def blur_into(src, w, as_f32, out):
         a = src[i]
         for c in range(wd):
             acc[c] = a[c] * w0
-        for j in range(-r, 0):  # pair sums in double, as scipy
+        j = -r
+        while j + 2 <= 0:  # two taps per pass over acc (same order of operations)
+            l0 = src[reflect_index(i + j, h)]
+            h0 = src[reflect_index(i - j, h)]
+            l1 = src[reflect_index(i + j + 1, h)]
+            h1 = src[reflect_index(i - j - 1, h)]
+            w0_ = w[r + j]
+            w1_ = w[r + j + 1]
+            for c in range(wd):  # pair sums in double, as scipy
+                acc[c] = (acc[c] + (np.float64(l0[c]) + h0[c]) * w0_) \
+                    + (np.float64(l1[c]) + h1[c]) * w1_
+            j += 2
+        while j < 0:
             lo = src[reflect_index(i + j, h)]
             hi = src[reflect_index(i - j, h)]
             wj = w[r + j]
             for c in range(wd):
                 acc[c] += (np.float64(lo[c]) + hi[c]) * wj
-        for c in range(wd):
-            line[r + c] = np.float32(acc[c]) if as_f32 else acc[c]
+            j += 1
+        if as_f32:  # separate loops: no per-element branch, so both vectorise
+            for c in range(wd):
+                line[r + c] = np.float32(acc[c])
+        else:
+            for c in range(wd):
+                line[r + c] = acc[c]
         for k in range(r):
             line[k] = line[r + reflect_index(k - r, wd)]
             line[r + wd + k] = line[r + reflect_index(wd + k, wd)]
         for c in range(wd):
             acc[c] = line[r + c] * w0
-        for j in range(-r, 0):  # slices keep indices non-negative: SIMD
+        j = -r
+        while j + 2 <= 0:  # slices keep indices non-negative: SIMD
+            l0 = line[r + j:r + j + wd]
+            h0 = line[r - j:r - j + wd]
+            l1 = line[r + j + 1:r + j + 1 + wd]
+            h1 = line[r - j - 1:r - j - 1 + wd]
+            w0_ = w[r + j]
+            w1_ = w[r + j + 1]
+            for c in range(wd):
+                acc[c] = (acc[c] + (l0[c] + h0[c]) * w0_) + (l1[c] + h1[c]) * w1_
+            j += 2
+        while j < 0:
             lo = line[r + j:r + j + wd]
             hi = line[r - j:r - j + wd]
             wj = w[r + j]
             for c in range(wd):
                 acc[c] += (lo[c] + hi[c]) * wj
+            j += 1
         o = out[i]
-        for c in range(wd):
-            o[c] = np.float32(acc[c]) if as_f32 else acc[c]
+        if as_f32:
+            for c in range(wd):
+                o[c] = np.float32(acc[c])
+        else:
+            for c in range(wd):
+                o[c] = acc[c]
 
 
 @kernel

@@ -34,6 +34,7 @@ ONE_PIXEL = "at most one fixated pixel (AUC_Borji.m)"
 EMPTY_POOL = "no other fixations to draw negatives from"
 NO_NEGATIVES = "every pixel fixated: no negatives"
 EMPTY_GT = "ground truth sums to 0"
+CONSTANT_BASELINE = "constant baseline map"
 
 
 def center_prior(shape: tuple[int, int]) -> np.ndarray:
@@ -53,10 +54,9 @@ class Plan:
     shape: tuple[int, int]
     metrics: tuple[str, ...]
     baseline: np.ndarray | None = None
+    log_baseline: np.ndarray | None = None
     gt_tables: tuple | None = None
     pre_w: np.ndarray = field(default_factory=lambda: _NONE_W)
-    _resize: dict = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def make(cls, proto: Protocol, shape: tuple[int, int], metrics, baseline=None) -> Plan:
@@ -73,13 +73,8 @@ class Plan:
             plan.pre_w = _blur.gaussian_weights(proto.prediction_blur_sigma)
         if "ig" in metrics:
             plan.baseline = center_prior(plan.shape) if baseline is None else baseline
+            plan.log_baseline = _maps.log_baseline(plan.baseline, P.MATLAB_EPS)
         return plan
-
-    def resize_plan(self, pred_shape: tuple[int, int]) -> tuple:
-        with self._lock:
-            if pred_shape not in self._resize:
-                self._resize[pred_shape] = _resize.matlab_plan(pred_shape, self.shape)
-            return self._resize[pred_shape]
 
 
 class _Workspace(threading.local):
@@ -125,8 +120,8 @@ def prepare(plan: Plan, pred: np.ndarray, f32: bool, out: np.ndarray, tmp: np.nd
         p = tmp if plan.pre_w.size else out
         p[:] = z
     else:
-        _resize.resize_into(pred, *plan.resize_plan(pred.shape), tmp if plan.pre_w.size else out)
         p = tmp if plan.pre_w.size else out
+        _resize.matlab_resize(pred, p)
     if plan.pre_w.size:
         _blur.blur_into(p, plan.pre_w, False, out)
         return out
@@ -197,7 +192,9 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
     stats = _maps.moments(p)
     constant = not stats[1] > stats[0]
     if "cc" in want:
-        v, reason, dense = _cc(p, stats, gt, ur, uc, wts, tr, tc, ws)
+        if gt is None and not g_ready and set(want) & {"kld", "sim", "emd"}:
+            ground_truth()  # needed anyway: cc in two dense passes is cheaper than patches
+        v, reason, dense = _cc(p, stats, ws[3] if g_ready else gt, ur, uc, wts, tr, tc, ws)
         g_ready = g_ready or dense
         if reason == CONSTANT_PREDICTION and proto.cc_constant == P.CONSTANT_ZERO \
                 and not _gt_constant(gt, ur, uc, wts, tr, tc, p.size):
@@ -222,10 +219,13 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
         if np.isnan(v):
             why["sim"] = CONSTANT_PREDICTION if constant else CONSTANT_GT
     if "ig" in want:
-        v = _maps.ig(p, plan.baseline, ulin, P.MATLAB_EPS)
-        values["ig"] = v
-        if np.isnan(v):
-            why["ig"] = CONSTANT_PREDICTION
+        if plan.log_baseline is None:
+            nan("ig", CONSTANT_BASELINE)
+        else:
+            v = _maps.ig(p, stats[0], stats[1], plan.log_baseline, ulin, P.MATLAB_EPS)
+            values["ig"] = v
+            if np.isnan(v):
+                why["ig"] = CONSTANT_PREDICTION
     if "emd" in want:
         from ._emd import emd
 
@@ -238,7 +238,8 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
 
 
 def _cc(p, stats, gt, ur, uc, wts, tr, tc, ws) -> tuple[float, str | None, bool]:
-    """(cc, why it is NaN, whether ws[3] now holds the blurred fixation map)."""
+    """(cc, why it is NaN, whether ws[3] now holds the blurred fixation map); ``gt``: a
+    given or already built ground truth."""
     lo, hi, mean, ssd = stats
     if not hi > lo:  # constant: tested exactly (a rounded variance is not exactly 0)
         return np.nan, CONSTANT_PREDICTION, False

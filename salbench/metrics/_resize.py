@@ -266,6 +266,37 @@ def matlab_plan(in_shape, out_shape, scale: float | None = None) -> tuple:
     return wr, ir, wc, ic, sr <= sc  # MATLAB: sort(scale), stable: rows first on ties
 
 
+@lru_cache(maxsize=16)
+def matlab_matrices(in_shape, out_shape) -> tuple[np.ndarray, np.ndarray] | None:
+    """Dense ``(A_r, A_cᵀ)`` with ``imresize(A) = A_r A A_cᵀ`` when both sides grow (a
+    48x48 map to its image: two small matrix products beat the tap loops); None when a
+    side shrinks (antialiasing widens the taps: the loops are cheaper there)."""
+    (ih, iw), (oh, ow) = in_shape, out_shape
+    if oh < ih or ow < iw:
+        return None
+    mats = []
+    for n_in, n_out in ((ih, oh), (iw, ow)):
+        w, idx = matlab_contributions(n_in, n_out)
+        a = np.zeros((n_out, n_in))
+        np.add.at(a, (np.repeat(np.arange(n_out), w.shape[1]), idx.ravel()), w.ravel())
+        mats.append(a)
+    ar, ac = mats[0], np.ascontiguousarray(mats[1].T)
+    ar.setflags(write=False)
+    ac.setflags(write=False)
+    return ar, ac
+
+
+def matlab_resize(img: np.ndarray, out: np.ndarray) -> None:
+    """``out = imresize(img, size(out))`` for a 2-D float64 map: matrix products when
+    enlarging, the separable tap loops otherwise (same weights; sums in another order,
+    ~1e-16 apart)."""
+    mats = matlab_matrices(img.shape, out.shape)
+    if mats is None or img.shape == out.shape:
+        resize_into(img, *matlab_plan(img.shape, out.shape), out)
+    else:
+        np.dot(np.dot(mats[0], img), mats[1], out=out)
+
+
 def matlab_bicubic(img: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
     """``imresize(img, [out_h out_w])`` (bicubic, antialiasing) for a 2-D map."""
     img = np.ascontiguousarray(img, dtype=np.float64)

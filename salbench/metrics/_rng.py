@@ -84,12 +84,12 @@ def uniform01(st):
 
 
 @kernel
-def normal(st):
-    """Standard normal draw (Box-Muller on two uniforms; the second value is dropped so
-    each draw consumes exactly two uniforms)."""
+def normal_pair(st):
+    """Two independent standard normal draws (Box-Muller on two uniforms)."""
     u1 = 1.0 - uniform01(st)  # (0, 1]
     u2 = uniform01(st)
-    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+    r = math.sqrt(-2.0 * math.log(u1))
+    return r * math.cos(2.0 * math.pi * u2), r * math.sin(2.0 * math.pi * u2)
 
 
 @kernel
@@ -165,9 +165,11 @@ def draw_uniform(seed, image, purpose, split, count):
 
 @kernel
 def draw_normal(seed, image, purpose, split, count):
-    """``count`` standard normal floats."""
+    """``count`` standard normal floats (pairs from Box-Muller, in order)."""
     st = new_stream(seed, image, purpose, split)
     out = np.empty(count, dtype=np.float64)
-    for i in range(count):
-        out[i] = normal(st)
+    for i in range(0, count - 1, 2):
+        out[i], out[i + 1] = normal_pair(st)
+    if count % 2:
+        out[count - 1] = normal_pair(st)[0]
     return out

@@ -263,13 +263,17 @@ def score_dataset(
             progress(1)
 
     nt = threads or _threads()
-    if nt <= 1 or n == 1:
-        for i in range(n):
-            work(i)
-    else:
-        with ThreadPoolExecutor(nt) as ex:
-            for _ in ex.map(work, range(n)):
-                pass
+    from threadpoolctl import threadpool_limits
+
+    # our threads are the parallelism: a BLAS of several threads per call would fight them
+    with threadpool_limits(limits=1, user_api="blas"):
+        if nt <= 1 or n == 1:
+            for i in range(n):
+                work(i)
+        else:
+            with ThreadPoolExecutor(nt) as ex:
+                for _ in ex.map(work, range(n)):
+                    pass
 
     res = DatasetScores(
         protocol=proto, metrics=wanted, seed=seed, names=names, per_image=out,

@@ -281,7 +281,7 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
                                                    or s == steps - 1):
                     estimated = True
                     _estimate(bar, config, n, device, model_name)
-                if stop.signal is not None and s < steps - 1:
+                if s < steps - 1 and stop.signal is not None:
                     if rank == 0:
                         path = checkpoints.path_for(out, epoch, s + 1)
                         checkpoints.save(path, model, opt, config, model_name, epoch=epoch,
@@ -310,7 +310,8 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
             history.append(record)
             if rank == 0:
                 log.append(log_path, record)
-            final = done == config.last_epoch or stop.signal is not None
+            stopping = stop.signal is not None
+            final = done == config.last_epoch or stopping
             if done % config.checkpoint_every == 0 or final:
                 if rank == 0:
                     checkpoints.save(checkpoints.path_for(out, done), model, opt, config,
@@ -319,7 +320,7 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
                 if world > 1:
                     torch.distributed.barrier()
             bar.epoch_done(done, last_train, last_val)
-            if stop.signal is not None:
+            if stopping:
                 interrupted = done < config.last_epoch
                 break
     seconds = time.perf_counter() - t0

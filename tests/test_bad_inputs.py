@@ -1,0 +1,269 @@
+"""A table of bad inputs and faults, run through the command line: each ends with one line,
+``salbench: error: <what> (<where>); <what to do>``, exit status 2, no traceback, and
+nothing written where it should not be.  (A real bug still shows its traceback: only
+salbench's own error type is caught.)"""
+
+import json
+import pickle
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from salbench.cli import main
+
+N = 12  # val images of the tiny synthetic set (SALBENCH_SYNTH=24,12 in `workdir`)
+
+
+def _density():
+    from salbench.data import DatasetSpec, load
+
+    return load(DatasetSpec(n_train=24, n_val=N), "val").extras["density"]
+
+
+def _names():
+    return [f"synth_val_{i:06d}" for i in range(N)]
+
+
+def _folder(d: Path, make) -> str:
+    d.mkdir(exist_ok=True)
+    for i, n in enumerate(_names()):
+        make(d, n, i)
+    return str(d)
+
+
+def _png(d, n, i, arr=None):
+    Image.fromarray(np.zeros((48, 48), np.uint8) if arr is None else arr).save(d / f"{n}.png")
+
+
+def _setup_run(w: Path) -> str:
+    assert main(["run", "uniform", "--dataset", "synth", "--no-plots", "--out",
+                 str(w / "urun")]) == 0
+    return str(w / "urun")
+
+
+def _store_two(w: Path) -> None:
+    np.save(w / "a.npy", _density())
+    np.save(w / "b.npy", np.full((N, 48, 48), 0.5, np.float32))
+    for n in ("a", "b"):
+        assert main(["score", f"{n}.npy", "--dataset", "synth", "--protocol", "exact",
+                     "replication"]) == 0
+
+
+def _result_without_fingerprint(w: Path) -> str:
+    np.save(w / "a.npy", _density())
+    assert main(["score", "a.npy", "--dataset", "synth", "--protocol", "exact", "--no-store",
+                 "--out", "a.json"]) == 0
+    r = json.loads((w / "a.json").read_text())
+    r["dataset"].pop("fingerprint")
+    (w / "nofp.json").write_text(json.dumps(r))
+    return "nofp.json"
+
+
+# (id, setup(workdir) -> dict of names, argv (format fields from the dict), expected text)
+CASES = [
+    # ---- predictions files -----------------------------------------------------------
+    ("missing-file", None, ["score", "nope.npy"], "no such predictions file"),
+    ("unknown-format", lambda w: (w / "p.txt").write_text("1"), ["score", "p.txt"],
+     "unknown predictions format"),
+    ("truncated-npz", lambda w: (w / "p.npz").write_bytes(b"PK\x03\x04junk"),
+     ["score", "p.npz"], "truncated or corrupt .npz"),
+    ("two-arrays-npz", lambda w: np.savez(w / "p.npz", a=np.zeros(1), b=np.zeros(1)),
+     ["score", "p.npz"], "name the array 'preds'"),
+    ("object-npy", lambda w: np.save(w / "p.npy", np.empty(2, object), allow_pickle=True),
+     ["score", "p.npy"], "unreadable .npy"),
+    ("complex-npy", lambda w: np.save(w / "p.npy", np.zeros((N, 48, 48), np.complex64)),
+     ["score", "p.npy"], "complex"),
+    ("bool-npy", lambda w: np.save(w / "p.npy", np.zeros((N, 48, 48), bool)),
+     ["score", "p.npy"], "not numeric"),
+    ("wrong-count", lambda w: np.save(w / "p.npy", np.zeros((N - 1, 48, 48))),
+     ["score", "p.npy"], "11 predictions but"),
+    ("wrong-shape", lambda w: np.save(w / "p.npy", np.zeros((N, 40, 40))),
+     ["score", "p.npy"], "predictions are 40x40"),
+    ("nan-values", lambda w: np.save(w / "p.npy", np.full((N, 48, 48), np.nan)),
+     ["score", "p.npy"], "has NaN or infinite values"),
+    ("inf-values", lambda w: np.save(w / "p.npy", np.full((N, 48, 48), np.inf)),
+     ["score", "p.npy"], "has NaN or infinite values"),
+    ("1d-array", lambda w: np.save(w / "p.npy", np.zeros(7)), ["score", "p.npy"],
+     "predictions have shape (7,)"),
+    ("pickle-not-list", lambda w: (w / "p.pkl").write_bytes(pickle.dumps({"a": 1})),
+     ["score", "p.pkl"], "expected a list of 2304-vectors"),
+    ("pickle-truncated", lambda w: (w / "p.pkl").write_bytes(pickle.dumps([1, 2])[:-3]),
+     ["score", "p.pkl"], "not a readable pickle"),
+    ("pickle-hostile", lambda w: (w / "p.pkl").write_bytes(
+        b"cos\nsystem\n(S'true'\ntR."), ["score", "p.pkl"], "refused to load global"),
+    ("pickle-ragged", lambda w: (w / "p.pkl").write_bytes(pickle.dumps(
+        [np.zeros(2304)] * 3 + [np.zeros(10)])), ["score", "p.pkl"], "has 10 values"),
+    ("uint8-range-replication", lambda w: np.save(w / "p.npy", (_density() * 255).astype(
+        np.uint8)), ["score", "p.npy"], "lie in [0, 255], but protocol 'replication'"),
+    ("negative-replication", lambda w: np.save(w / "p.npy", _density() - 0.5),
+     ["score", "p.npy"], "--normalize"),
+    ("log-density-exact-kld", lambda w: np.save(w / "p.npy", np.log(_density() + 1e-6)),
+     ["score", "p.npy", "--protocol", "exact"], "non-negative saliency map"),
+    ("folder-empty", lambda w: (w / "maps").mkdir(), ["score", "maps"], "no map for 12"),
+    ("folder-duplicate-map", lambda w: _folder(w / "maps", lambda d, n, i: (
+        _png(d, n, i), Image.fromarray(np.zeros((48, 48), np.uint8)).save(d / f"{n}.jpg"))),
+     ["score", "maps"], "two maps for image"),
+    ("folder-truncated-png", lambda w: _folder(w / "maps", lambda d, n, i: (
+        _png(d, n, i, np.random.default_rng(i).integers(0, 255, (48, 48)).astype(np.uint8)),
+        (d / f"{n}.png").write_bytes((d / f"{n}.png").read_bytes()[:300]))),
+     ["score", "maps"], "unreadable or truncated image"),
+    ("folder-not-image", lambda w: _folder(w / "maps", lambda d, n, i: (
+        (d / f"{n}.png").write_text("hello"))), ["score", "maps"], "not an image file"),
+    ("folder-colour-map", lambda w: _folder(w / "maps", lambda d, n, i: Image.fromarray(
+        np.dstack([np.full((48, 48), 9, np.uint8), np.zeros((48, 48, 2), np.uint8)])).save(
+        d / f"{n}.png")), ["score", "maps"], "colour image, not grey"),
+    ("folder-wrong-size", lambda w: _folder(w / "maps", lambda d, n, i: _png(
+        d, n, i, np.zeros((30, 30), np.uint8))), ["score", "maps"], "map is 30x30"),
+    ("name-too-long-stem", None, ["score", "x" * 300 + ".npy"], "300 characters long"),
+    ("name-too-long-path", None, ["score", "x" * 300 + ".npy", "--name", "x"],
+     "file name too long"),
+    ("out-is-a-directory", lambda w: (np.save(w / "p.npy", _density()), (w / "d").mkdir()),
+     ["score", "p.npy", "--out", "d"], "cannot write a directory"),
+    ("name-with-slash", lambda w: np.save(w / "p.npy", _density()),
+     ["score", "p.npy", "--name", "../../x"], "may hold only"),
+    ("name-300", lambda w: np.save(w / "p.npy", _density()),
+     ["score", "p.npy", "--name", "n" * 300], "300 characters long"),
+    ("name-with-pipe", lambda w: np.save(w / "p.npy", _density()),
+     ["score", "p.npy", "--name", "a|b"], "may hold only"),
+    ("stem-with-space", lambda w: np.save(w / "my preds.npy", _density()),
+     ["score", "my preds.npy"], "give one with --name"),
+    # ---- options -------------------------------------------------------------------
+    ("seed-2**70", lambda w: np.save(w / "p.npy", _density()),
+     ["score", "p.npy", "--seed", str(2**70)], "seed must be an integer"),
+    ("seed-negative", lambda w: np.save(w / "p.npy", _density()),
+     ["score", "p.npy", "--seed", "-1"], "seed must be an integer"),
+    ("seed-not-a-number", None, ["score", "p.npy", "--seed", "x"], "invalid int value"),
+    ("metric-unknown", lambda w: np.save(w / "p.npy", _density()),
+     ["score", "p.npy", "--metrics", "ccc"], "did you mean 'cc'"),
+    ("metric-not-in-protocol", lambda w: np.save(w / "p.npy", _density()),
+     ["score", "p.npy", "--metrics", "nss"], "defines none of nss"),
+    ("protocol-unknown", None, ["score", "p.npy", "--protocol", "mitt"], "invalid choice"),
+    ("protocol-option-field", lambda w: np.save(w / "p.npy", _density()),
+     ["score", "p.npy", "--protocol-option", "judd_jiter=0"], "did you mean 'judd_jitter'"),
+    ("protocol-option-form", lambda w: np.save(w / "p.npy", _density()),
+     ["score", "p.npy", "--protocol-option", "judd_jitter"], "not FIELD=VALUE"),
+    ("protocol-option-value", lambda w: np.save(w / "p.npy", _density()),
+     ["score", "p.npy", "--protocol-option", "auc=foo"], "protocol field auc = 'foo'"),
+    ("normalize-unknown", None, ["score", "p.npy", "--normalize", "zscore"], "invalid choice"),
+    ("given-maps-absent", lambda w: np.save(w / "p.npy", _density()),
+     ["score", "p.npy", "--gt-maps", "--protocol", "mit"], "has no given ground-truth maps"),
+    ("salicon-no-data-dir", None, ["score", "p.npy", "--dataset", "salicon"],
+     "needs --data-dir"),
+    ("salicon-missing-dir", None, ["data", "info", "--dataset", "salicon", "--data-dir",
+                                   "nowhere"], "no prepared train split"),
+    ("study-no-pickles", lambda w: (w / "st").mkdir(),
+     ["data", "info", "--dataset", "study", "--data-dir", "st"], "no train.pkl"),
+    ("data-seed-huge", None, ["data", "info", "--data-seed", str(2**40)],
+     "--data-seed must be in"),
+    ("synth-env-malformed", "SALBENCH_SYNTH=abc", ["data", "info"],
+     "SALBENCH_SYNTH must be 'TRAIN,VAL'"),
+    # ---- run ------------------------------------------------------------------------
+    ("model-unknown", None, ["run", "shalow-pan"], "did you mean 'shallow-pan'"),
+    ("oracle-on-salicon", lambda w: (w / "sal").mkdir(),
+     ["run", "oracle", "--dataset", "salicon", "--data-dir", "sal"], "runs on synth only"),
+    ("no-checkpoint", None, ["run", "shallow-pan-tiny"], "no checkpoint of"),
+    ("resume-missing", None, ["run", "shallow-pan-tiny", "--train", "--resume", "no.pt"],
+     "no such checkpoint"),
+    ("resume-not-a-checkpoint", lambda w: (w / "x.pt").write_bytes(b"junk"),
+     ["run", "shallow-pan-tiny", "--train", "--resume", "x.pt"], "corrupt or not a salbench"),
+    ("resume-without-train", lambda w: (w / "x.pt").write_bytes(b"junk"),
+     ["run", "shallow-pan-tiny", "--resume", "x.pt"], "add --train"),
+    ("epochs-zero", None, ["run", "shallow-pan-tiny", "--train", "--epochs", "0"],
+     "epochs must be at least 1"),
+    ("stop-after-zero", None, ["run", "shallow-pan-tiny", "--train", "--stop-after", "0"],
+     "stop_after must be at least 1"),
+    ("checkpoint-every-zero", None,
+     ["run", "shallow-pan-tiny", "--train", "--checkpoint-every", "0"],
+     "checkpoint_every must be at least 1"),
+    ("device-cuda", None, ["run", "shallow-pan-tiny", "--train", "--device", "cuda"],
+     "CUDA is not available"),
+    ("device-bogus", None, ["run", "shallow-pan-tiny", "--train", "--device", "tpu9"],
+     "unknown device"),
+    ("out-is-a-file", lambda w: (w / "f").write_text("x"),
+     ["run", "uniform", "--out", "f", "--no-plots"], "a part of the path is a file"),
+    ("split-too-small", "SALBENCH_SYNTH=24,8", ["run", "shallow-pan-tiny", "--train"],
+     "needs at least 10 images; got 8"),
+    # ---- leaderboard, compare, plot, metrics ------------------------------------------
+    ("sort-unknown", _store_two, ["leaderboard", "--sort", "kdl"], "cannot sort by 'kdl'"),
+    ("compare-unknown", _store_two, ["compare", "aa", "b", "--protocol", "exact"],
+     "did you mean 'a'"),
+    ("compare-ambiguous", _store_two, ["compare", "a", "b"], "say which with --dataset"),
+    ("compare-not-json", lambda w: (w / "x.json").write_text("{"),
+     ["compare", "x.json", "x.json"], "unreadable result file"),
+    ("compare-no-fingerprint", _result_without_fingerprint,
+     ["compare", "nofp.json", "a.json"], "no dataset fingerprint"),
+    ("plot-no-run", None, ["plot", "grid", "nowhere"], "no such run directory"),
+    ("plot-filters-baseline", _setup_run, ["plot", "filters", "urun"],
+     "filters exist for trained networks only"),
+    ("plot-curves-baseline", _setup_run, ["plot", "curves", "urun"],
+     "baselines have no training curves"),
+    ("plot-grid-protocol", _setup_run, ["plot", "grid", "urun", "--protocol", "mit"],
+     "no result for protocol 'mit'"),
+    ("plot-grid-other-data", _setup_run, ["plot", "grid", "urun", "--data-seed", "3"],
+     "not on the loaded"),
+    ("plot-grid-metric", _setup_run, ["plot", "grid", "urun", "--metric", "ccc"],
+     "did you mean 'cc'"),
+    ("metrics-protocol-unknown", None, ["metrics", "--protocol", "salicn"],
+     "did you mean 'salicon'"),
+    # ---- data -----------------------------------------------------------------------
+    ("prepare-missing", None, ["data", "prepare", "--from", "nope", "--out", "o"],
+     "no such directory"),
+    ("prepare-empty", lambda w: (w / "e").mkdir(),
+     ["data", "prepare", "--from", "e", "--out", "o"], "neither a SALICON 2017 layout"),
+    ("prepare-2015-mouse", lambda w: (w / "e").mkdir(),
+     ["data", "prepare", "--from", "e", "--out", "o", "--edition", "2015", "--fixations",
+      "mouse"], "no mouse samples"),
+    ("export-into-a-file", lambda w: (w / "f").write_text("x"),
+     ["data", "export", "--out", "f"], "a part of the path is a file"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_ends_with_one_clear_line(workdir, monkeypatch, capsys, case):
+    _, setup, argv, expect = case
+    if isinstance(setup, str):
+        key, value = setup.split("=")
+        monkeypatch.setenv(key, value)
+    elif setup is not None:
+        setup(workdir)
+    before = {p.relative_to(workdir) for p in workdir.rglob("*")}
+    capsys.readouterr()
+    if argv[0] in ("score", "data", "run", "plot") and "--dataset" not in argv \
+            and argv[:2] != ["data", "prepare"]:
+        argv = [*argv, "--dataset", "synth"] if argv[0] != "data" or argv[1] != "info" \
+            else argv
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = [ln for ln in err.splitlines() if ln.startswith("salbench: error:")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert expect in lines[0], lines[0]
+    if argv[0] in ("score", "compare", "plot", "metrics"):  # a refused command writes nothing
+        after = {p.relative_to(workdir) for p in workdir.rglob("*")}
+        new = {p for p in after - before if "results" not in p.parts}
+        assert not new, new
+
+
+def test_a_real_bug_keeps_its_traceback(workdir, monkeypatch):
+    """Only salbench's own error type is turned into a one-line message."""
+    import salbench.evaluate as ev
+
+    def broken(*a, **k):
+        raise KeyError("label")
+
+    monkeypatch.setattr(ev, "evaluate", broken)
+    np.save(workdir / "p.npy", _density())
+    with pytest.raises(KeyError):
+        main(["score", "p.npy", "--dataset", "synth"])
+
+
+@pytest.fixture(autouse=True)
+def _no_leftovers(workdir):
+    yield
+    shutil.rmtree(workdir / "runs", ignore_errors=True)
