@@ -19,7 +19,8 @@ from typing import IO, Any
 
 def home() -> Path:
     """``$SALBENCH_HOME`` (default ``~/.cache/salbench``): caches such as the synthetic set."""
-    return Path(os.environ.get("SALBENCH_HOME", Path.home() / ".cache" / "salbench"))
+    env = os.environ.get("SALBENCH_HOME")
+    return Path(env) if env else Path.home() / ".cache" / "salbench"
 
 
 @contextmanager

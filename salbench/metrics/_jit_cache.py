@@ -86,9 +86,8 @@ def configure() -> None:
         root.mkdir(parents=True, exist_ok=True)
     except OSError:
         return  # nowhere to cache: numba compiles in memory
-    if not os.environ.get("NUMBA_CACHE_DIR"):
-        config.CACHE_DIR = str(root)
-    where = _module_cache_path(Path(config.CACHE_DIR))
+    config.CACHE_DIR = str(root)
+    where = _module_cache_path(root)
     stamp = where / _STAMPS
     try:
         old = json.loads(stamp.read_text())
