@@ -152,7 +152,7 @@ def test_emd_salbench(benchmark, record, data):
 def test_emd_naive(benchmark, record, data):
     import naive
 
-    preds, fixes, shapes = (x[:EMD_IMAGES] for x in data)
+    preds, fixes, _ = (x[:EMD_IMAGES] for x in data)
 
     def run():
         for p, f in zip(preds, fixes, strict=True):

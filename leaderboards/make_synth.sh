@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# Rebuild the committed synth leaderboards: every model, every protocol, from scratch.
-#   bash leaderboards/make_synth.sh            (on a CPU: the study's networks get EPOCHS=3)
-#   EPOCHS=1000 bash leaderboards/make_synth.sh   (on a GPU: the full schedule)
+# Rebuild the committed synth leaderboards: every model, every protocol, from scratch, into
+# the store 'leaderboards' (results in leaderboards/synth/<protocol>/, boards beside them).
+#   bash leaderboards/make_synth.sh              (a CPU: the study's networks stop after
+#                                                 STOP_AFTER=3 epochs of their 1,000-epoch
+#                                                 schedule, rows labelled @3of1000ep)
+#   STOP_AFTER=1000 bash leaderboards/make_synth.sh   (a GPU: the full schedule)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-EPOCHS="${EPOCHS:-3}"
+STOP_AFTER="${STOP_AFTER:-3}"
 OUT=runs/leaderboard-synth
-ARGS=(--dataset synth --protocol replication mit exact --no-plots)
-rm -rf leaderboards/results/synth
+ARGS=(--dataset synth --protocol replication mit salicon pysaliency exact --no-plots
+      --store leaderboards)
+rm -rf leaderboards/synth
 
 salbench run oracle "${ARGS[@]}" --out "$OUT/oracle"
 salbench run uniform "${ARGS[@]}" --out "$OUT/uniform"
 salbench run spectral-residual "${ARGS[@]}" --out "$OUT/spectral-residual"
 salbench run center-bias --train "${ARGS[@]}" --out "$OUT/center-bias"
 salbench run shallow-pan-small --train --no-resume "${ARGS[@]}" --out "$OUT/shallow-pan-small"
-salbench run shallow-pan --train --no-resume --epochs "$EPOCHS" "${ARGS[@]}" --out "$OUT/shallow-pan"
-salbench run shallow-pan-l1 --train --no-resume --epochs "$EPOCHS" "${ARGS[@]}" --out "$OUT/shallow-pan-l1"
-salbench leaderboard
+salbench run shallow-pan --train --no-resume --stop-after "$STOP_AFTER" "${ARGS[@]}" \
+    --out "$OUT/shallow-pan"
+salbench run shallow-pan-l1 --train --no-resume --stop-after "$STOP_AFTER" "${ARGS[@]}" \
+    --out "$OUT/shallow-pan-l1"
+salbench leaderboard --store leaderboards

@@ -23,7 +23,6 @@ from .io import atomic_write
 FORMATS = ("png", "pdf", "svg")
 DPI = 150
 LABEL_CHARS = 36
-LOSS_NAMES = {"mse": "MSE", "l1": "L1 (mean absolute error)"}
 
 
 def _plt():
@@ -69,6 +68,12 @@ def centred_average(values: np.ndarray, window: int) -> np.ndarray:
     return (c[hi] - c[lo]) / (hi - lo)
 
 
+def log_axis(values: np.ndarray) -> bool:
+    """A log axis only when every value is positive (it would silently drop the rest:
+    the metric losses, e.g. -CC or 10 KLD - 2 CC - NSS, go negative)."""
+    return bool(len(values) and (np.asarray(values) > 0).all())
+
+
 def training_curves(log_path: str | Path, path: str | Path, title: str = "",
                     fmt: str = "png", dpi: int = DPI) -> Path:
     from .nets.training.log import read_log
@@ -86,7 +91,12 @@ def training_curves(log_path: str | Path, path: str | Path, title: str = "",
     losses = np.asarray(losses)[order]
     steps_per_epoch = max(1, (steps.max() if len(steps) else 1) // log[-1]["epoch"])
     val = [(r["epoch"] * steps_per_epoch, r["val_loss"]) for r in log if "val_loss" in r]
-    loss = LOSS_NAMES.get(log[-1].get("loss", ""), log[-1].get("loss", "loss"))
+    from .loss_spec import NAMES
+
+    last = log[-1]
+    loss = last.get("loss_label") or NAMES.get(last.get("loss", ""), last.get("loss", "loss"))
+    every = int(np.diff(steps).min()) if len(steps) > 1 else 1
+    positive = log_axis(np.concatenate([losses, [v for _, v in val]]))
     window = max(3, len(losses) // 25)
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
@@ -96,17 +106,20 @@ def training_curves(log_path: str | Path, path: str | Path, title: str = "",
             ax.plot(steps, centred_average(losses, window), color="tab:blue", lw=1.6,
                     label=f"train (centred mean of {window} points)")
         else:
-            ax.plot(steps, losses, color="tab:blue", lw=0.9, label="train, every 5 steps")
+            ax.plot(steps, losses, color="tab:blue", lw=0.9,
+                    label=f"train, every {every} steps" if every > 1 else "train")
         if val:
             vx, vy = zip(*val, strict=True)
             ax.plot(vx, vy, "o-", color="tab:orange", ms=3, lw=1.2, label="validation")
         ax.set_xlabel("training step")
-        ax.set_ylabel(f"{loss} loss")
-        ax.set_yscale("log")
+        ax.set_ylabel(f"loss: {loss}")
+        if positive:
+            ax.set_yscale("log")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
         ax.set_title(("smoothed" if smooth else "raw") + (f" — {short(title, 60)}"
                                                           if title else ""), fontsize=10)
+    fig.tight_layout()
     return _save(fig, Path(path), fmt, dpi)
 
 

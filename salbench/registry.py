@@ -132,11 +132,31 @@ def _parse(path: Path) -> Card:
             raise UserError(f"network variant {raw.get('variant')!r} is not declared"
                             f"{did_you_mean(str(raw.get('variant')), VARIANTS)}", path,
                             "declare it in salbench/nets/shallow_pan.py VARIANTS")
+        _check_recipe(train, VARIANTS[raw["variant"]], path)
     return Card(name=raw["name"], kind=raw["kind"], entry=raw["entry"], summary=raw["summary"],
                 variant=raw.get("variant"), train=train, reported=tuple(reported),
                 datasets=tuple(raw.get("datasets", ("synth", "salicon", "study"))),
                 test_only=bool(raw.get("test_only", False)), source=raw.get("source", ""),
                 differs=raw.get("differs", ""), path=str(path))
+
+
+def _check_recipe(train: dict, arch, path: Path) -> None:
+    """The card's loss must suit its network: a distribution loss needs a non-negative
+    (softmax) output; adversarial training needs a discriminator and vice versa."""
+    from .loss_spec import check_loss, needs_distribution
+    from .nets.shallow_pan import OUTPUT_SOFTMAX
+
+    try:
+        weights = check_loss(train.get("loss", "mse"), train.get("loss_weights"))
+    except ValueError as exc:
+        raise UserError(f"[train] {exc}", path) from None
+    if needs_distribution(weights) and arch.output != OUTPUT_SOFTMAX:
+        raise UserError(f"loss {train.get('loss')!r} compares distributions, and the variant's "
+                        f"output is {arch.output!r}", path,
+                        "use a variant with output = 'softmax'")
+    if bool(arch.discriminator) != (float(train.get("adversarial_weight", 0)) > 0):
+        raise UserError("a variant with a discriminator needs adversarial_weight > 0 in "
+                        "[train], and adversarial_weight needs such a variant", path)
 
 
 @lru_cache(maxsize=1)

@@ -411,3 +411,10 @@ def salicon_sauc(salmap: np.ndarray, fixations, shufmap: np.ndarray, step=0.01) 
     tp = [0.0] + [float(np.sum(sth >= t)) / len(sth) for t in thr] + [1.0]
     fp = [0.0] + [float(np.sum(nfix[randfix >= t])) / n_others for t in thr] + [1.0]
     return trapz(tp, fp)
+
+
+def bhattacharyya(p: np.ndarray, g: np.ndarray) -> float:
+    """``-log sum sqrt(P G)`` of the maps normalised to sum 1 (its definition)."""
+    a = p.ravel() / sum(p.ravel())
+    b = g.ravel() / sum(g.ravel())
+    return -math.log(sum(math.sqrt(x * y) for x, y in zip(a, b)))

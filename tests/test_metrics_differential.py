@@ -30,7 +30,7 @@ from salbench.metrics._resize import matlab_bicubic, pillow_bicubic_u8
 
 import naive
 import replication_port as port
-from conftest import random_fixations
+from conftest import agree, random_fixations
 
 # ---- preprocessing -------------------------------------------------------------------
 
@@ -116,11 +116,6 @@ def test_antonio_blur_matches_the_fft_definition(rng, shape):
         np.testing.assert_allclose(g, ref, rtol=0, atol=1e-14 * max(1.0, np.abs(ref).max()))
 
 
-def same(a: float, b: float, tol: float = 1e-12) -> bool:
-    """Equal within ``tol``, NaN only where the reference is NaN."""
-    return (np.isnan(a) and np.isnan(b)) or abs(a - b) <= tol
-
-
 @pytest.mark.parametrize("protocol", ["mit", "exact"])
 @pytest.mark.parametrize("shape", [(30, 40), (96, 128)])
 def test_map_metrics_match_naive(rng, protocol, shape):
@@ -134,15 +129,17 @@ def test_map_metrics_match_naive(rng, protocol, shape):
         fm = naive.fixation_map(fix, shape)
         g = naive.antonio_gaussian(fm)
         kw = dict(protocol=protocol, shape=shape)
-        assert same(cc(pred, fix, **kw), naive.pearson(p, g))
-        assert same(nss(pred, fix, **kw), naive.nss(p, fix, 1))
-        assert same(kld(pred, fix, **kw), naive.kld_mit(p, g))
-        assert same(sim(pred, fix, **kw), naive.sim_mit(p, g))
-        assert ig(pred, fix, **kw) == pytest.approx(naive.ig_mit(p, center_prior(shape), fix),
-                                                   abs=1e-12)
+        ref = dict(protocol=protocol, reference="MIT's MATLAB code (tests/naive.py)",
+                   atol=1e-12)
+        agree(cc(pred, fix, **kw), naive.pearson(p, g), metric="cc", **ref)
+        agree(nss(pred, fix, **kw), naive.nss(p, fix, 1), metric="nss", **ref)
+        agree(kld(pred, fix, **kw), naive.kld_mit(p, g), metric="kld", **ref)
+        agree(sim(pred, fix, **kw), naive.sim_mit(p, g), metric="sim", **ref)
+        agree(ig(pred, fix, **kw), naive.ig_mit(p, center_prior(shape), fix), metric="ig",
+              **ref)
         base = rng.random(shape)
-        assert ig(pred, fix, baseline=base, **kw) == pytest.approx(naive.ig_mit(p, base, fix),
-                                                                  abs=1e-12)
+        agree(ig(pred, fix, baseline=base, **kw), naive.ig_mit(p, base, fix), metric="ig",
+              **ref)
 
 
 def test_fft_noise_is_why_the_ground_truth_is_cleaned(rng):
@@ -173,10 +170,12 @@ def test_emd_matches_emd_m(rng):
         pred = rng.random((12, 12)) ** 3
         fix = random_fixations(rng, 30, shape)
         g = naive.antonio_gaussian(naive.fixation_map(fix, shape))
-        assert emd(pred, fix, protocol="mit", shape=shape) == pytest.approx(
-            naive.emd_mit(pred, g), rel=1e-12)
+        agree(emd(pred, fix, protocol="mit", shape=shape), naive.emd_mit(pred, g),
+              protocol="mit", metric="emd", rtol=1e-12,
+              reference="MIT's EMD.m with FastEMD (tests/naive.py, pyemd)")
         exact = emd(pred, fix, protocol="exact", shape=shape)  # no integer rounding
-        assert exact == pytest.approx(naive.emd_mit(pred, g), rel=1e-4)
+        agree(exact, naive.emd_mit(pred, g), protocol="exact", metric="emd", rtol=1e-4,
+              reference="MIT's EMD.m with FastEMD (exact: POT, no integer rounding)")
 
 
 def test_mit_nan_rules(rng):
@@ -259,8 +258,9 @@ def test_replication_cc_matches_naive_pipeline(rng):
         fix = random_fixations(rng, 40, shape)
         p = port.prepare(pred, shape)
         g = gaussian_filter(naive.fixation_map(fix, shape), 19)
-        assert cc(pred, fix, protocol="replication", shape=shape) == pytest.approx(
-            naive.pearson(p, g), abs=1e-12)
+        agree(cc(pred, fix, protocol="replication", shape=shape), naive.pearson(p, g),
+              protocol="replication", metric="cc", atol=1e-12,
+              reference="Pillow + scipy pipeline, loop-level Pearson (tests/naive.py)")
 
 
 # ---- the SALICON challenge's evaluation ------------------------------------------------
@@ -301,17 +301,17 @@ def test_salicon_matches_its_reference_code(rng):
             fm[r, c] = 1
         shuf += fm
     n_pix = shape[0] * shape[1]
+    ref = dict(protocol="salicon", atol=1e-12,
+               reference="salicon-evaluation's Python code (tests/naive.py)")
     for i, p in enumerate(preds):
         z = naive.salicon_zoom(p, shape)
-        assert res.per_image["cc"][i] == pytest.approx(naive.salicon_cc(z, kept[i], shape),
-                                                       abs=1e-12)
-        assert res.per_image["nss"][i] == pytest.approx(naive.salicon_nss(z, kept[i]),
-                                                        abs=1e-12)
+        agree(res.per_image["cc"][i], naive.salicon_cc(z, kept[i], shape), metric="cc", **ref)
+        agree(res.per_image["nss"][i], naive.salicon_nss(z, kept[i]), metric="nss", **ref)
         draws = _rng.draw_indices(4, i, _rng.BORJI, 0, n_pix, 100_000)
-        assert res.per_image["auc_borji"][i] == pytest.approx(
-            naive.salicon_auc(z, kept[i], draws), abs=1e-12)
-        assert res.per_image["sauc"][i] == pytest.approx(naive.salicon_sauc(z, kept[i], shuf),
-                                                         abs=1e-12)
+        agree(res.per_image["auc_borji"][i], naive.salicon_auc(z, kept[i], draws),
+              metric="auc_borji", **ref)
+        agree(res.per_image["sauc"][i], naive.salicon_sauc(z, kept[i], shuf), metric="sauc",
+              **ref)
 
 
 def test_salicon_constant_map_and_no_repeats(rng):
@@ -337,12 +337,13 @@ def test_exact_aucs_match_mann_whitney(rng):
         other = random_fixations(rng, 60, shape)
         pos = [p[r, c] for r, c in fix]
         fm = naive.fixation_map(fix, shape)
-        assert auc_borji(p, fix, protocol="exact") == pytest.approx(
-            naive.mann_whitney(pos, list(p.ravel())), abs=1e-12)
-        assert auc_judd(p, fix, protocol="exact") == pytest.approx(
-            naive.mann_whitney(pos, list(p[fm == 0])), abs=1e-12)
-        assert sauc(p, fix, other, protocol="exact") == pytest.approx(
-            naive.mann_whitney(pos, [p[r, c] for r, c in other]), abs=1e-12)
+        ref = dict(protocol="exact", atol=1e-12, reference="Mann-Whitney U (tests/naive.py)")
+        agree(auc_borji(p, fix, protocol="exact"), naive.mann_whitney(pos, list(p.ravel())),
+              metric="auc_borji", **ref)
+        agree(auc_judd(p, fix, protocol="exact"), naive.mann_whitney(pos, list(p[fm == 0])),
+              metric="auc_judd", **ref)
+        agree(sauc(p, fix, other, protocol="exact"),
+              naive.mann_whitney(pos, [p[r, c] for r, c in other]), metric="sauc", **ref)
 
 
 def test_mit_judd_matches_naive_with_same_jitter(rng):
@@ -354,8 +355,9 @@ def test_mit_judd_matches_naive_with_same_jitter(rng):
         j = p + u * 1e-7
         j = (j - j.min()) / (j.max() - j.min())
         expect = naive.judd_mit(j, naive.fixation_map(fix, shape))
-        assert auc_judd(p, fix, protocol="mit", seed=5, stream=stream) == pytest.approx(
-            expect, abs=1e-12)
+        agree(auc_judd(p, fix, protocol="mit", seed=5, stream=stream), expect,
+              protocol="mit", metric="auc_judd", atol=1e-12,
+              reference="MIT's AUC_Judd.m, same jitter (tests/naive.py)")
 
 
 @pytest.mark.parametrize("protocol, grid", [("mit", "colon"), ("replication", "arange")])
@@ -377,7 +379,10 @@ def test_grid_aucs_match_naive_with_same_draws(rng, protocol, grid):
     expect = naive.grid_auc_splits(pos, neg, grid)
     pred = p.astype(np.float32) if protocol == "replication" else p
     got = auc_borji(pred, fix, protocol=protocol, seed=seed, stream=stream, return_splits=True)
-    np.testing.assert_allclose(got, expect, rtol=0, atol=1e-12)
+    ref = dict(protocol=protocol, atol=1e-12,
+               reference=("MIT's AUC_Borji.m / AUC_shuffled.m" if protocol == "mit" else
+                          "the study's script") + ", same draws (tests/naive.py)")
+    agree(got, expect, metric="auc_borji", **ref)
 
     pool = np.unique(other[:, 0] * shape[1] + other[:, 1])
     m = min(len(pos), pool.size)
@@ -385,7 +390,7 @@ def test_grid_aucs_match_naive_with_same_draws(rng, protocol, grid):
            for k in range(100)]
     expect = naive.grid_auc_splits(pos, neg, grid)
     got = sauc(pred, fix, other, protocol=protocol, seed=seed, stream=stream, return_splits=True)
-    np.testing.assert_allclose(got, expect, rtol=0, atol=1e-12)
+    agree(got, expect, metric="sauc", **ref)
 
 
 # ---- the replication study's script ------------------------------------------------------
@@ -400,9 +405,12 @@ def test_replication_matches_the_original_script(rng):
     maps = [naive.fixation_map(f, shape) for f in fixes]
     res = score_dataset(preds, fixes, [shape] * n, protocol="replication", seed=7)
     ref = port.evaluate(preds, maps, lambda i: port.SalbenchDraws(7, i))
-    np.testing.assert_allclose(res.per_image["cc"], ref["cc"], rtol=0, atol=1e-9)
-    np.testing.assert_allclose(res.per_image["auc_borji"], ref["auc_borji"], rtol=0, atol=1e-12)
-    np.testing.assert_allclose(res.per_image["sauc"], ref["sauc"], rtol=0, atol=1e-12)
+    study = dict(protocol="replication",
+                 reference="the study's script, same draws (tests/replication_port.py)")
+    agree(res.per_image["cc"], ref["cc"], metric="cc", atol=1e-9, **study)
+    agree(res.per_image["auc_borji"], ref["auc_borji"], metric="auc_borji", atol=1e-12,
+          **study)
+    agree(res.per_image["sauc"], ref["sauc"], metric="sauc", atol=1e-12, **study)
 
 
 def test_float32_script_differs_only_by_float32_noise(rng):
@@ -455,5 +463,6 @@ def test_exact_aucs_match_pysaliency(rng, pysaliency):
     ref_sauc = model.AUC_per_image(stimuli, fixations, nonfixations="shuffled")
     res = score_dataset(maps, fixes, [shape] * n, protocol="exact",
                         metrics=["auc_borji", "sauc"])
-    np.testing.assert_allclose(res.per_image["auc_borji"], ref_borji, rtol=0, atol=1e-9)
-    np.testing.assert_allclose(res.per_image["sauc"], ref_sauc, rtol=0, atol=1e-9)
+    ref = dict(protocol="exact", atol=1e-9, reference="pysaliency 0.2.22")
+    agree(res.per_image["auc_borji"], ref_borji, metric="auc_borji", **ref)
+    agree(res.per_image["sauc"], ref_sauc, metric="sauc", **ref)

@@ -8,6 +8,8 @@ import pytest
 
 from salbench.metrics import _rng, get_protocol, score_dataset
 
+from conftest import agree
+
 pysaliency = pytest.importorskip("pysaliency", reason="pysaliency not installed")
 
 N_DATASETS = 28
@@ -91,10 +93,8 @@ def test_pysaliency_protocol_matches_pysaliency(case):
     proto = get_protocol("pysaliency").replace(judd_jitter=0.0)
     ours = score_dataset(maps, fixes, shapes, protocol=proto)
     for m, expect in ref.items():
-        got = ours.per_image[m]
-        both_nan = np.isnan(got) & np.isnan(expect)
-        np.testing.assert_allclose(got[~both_nan], expect[~both_nan], rtol=0, atol=TOL,
-                                   err_msg=m)
+        agree(ours.per_image[m], expect, protocol="pysaliency", metric=m, atol=TOL,
+              reference="pysaliency 0.2.22")
 
 
 def test_pysaliency_judd_jitter_is_normal_noise_of_1e7(rng):
@@ -112,4 +112,5 @@ def test_pysaliency_judd_jitter_is_normal_noise_of_1e7(rng):
     ref = _pysaliency_scores(jittered, fixes, shapes)["auc_judd"]
     ours = score_dataset(maps, fixes, shapes, protocol="pysaliency", metrics=["auc_judd"],
                          seed=5)
-    np.testing.assert_allclose(ours.per_image["auc_judd"], ref, rtol=0, atol=TOL)
+    agree(ours.per_image["auc_judd"], ref, protocol="pysaliency", metric="auc_judd (jittered)",
+          atol=TOL, reference="pysaliency 0.2.22, same jitter")

@@ -22,7 +22,8 @@ def test_every_registered_model_builds_and_runs(name, rng):
         with torch.no_grad():
             y = net(torch.rand(2, 3, 96, 96))
         assert y.shape == (2, 48, 48) and torch.isfinite(y).all()
-        assert sum(p.numel() for p in net.parameters()) == card.param_count()
+        predictor = getattr(net, "generator", net)  # a discriminator predicts nothing
+        assert sum(p.numel() for p in predictor.parameters()) == card.param_count()
 
 
 def test_parameter_counts():
@@ -32,7 +33,7 @@ def test_parameter_counts():
     assert param_count(VARIANTS["shallow-pan"]) == 76_778_816
     assert param_count(VARIANTS["shallow-pan-l1"]) == param_count(VARIANTS["shallow-pan"])
     for cfg in VARIANTS.values():
-        net = build(cfg)
+        net = getattr(build(cfg), "generator", build(cfg))
         assert sum(p.numel() for p in net.parameters()) == param_count(cfg)
 
 

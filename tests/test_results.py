@@ -457,6 +457,20 @@ def test_plots_are_real_images(workdir, val):
     assert pdf.suffix == ".pdf" and pdf.read_bytes()[:4] == b"%PDF"
 
 
+def test_a_loss_that_goes_negative_gets_a_linear_axis_and_its_name(workdir):
+    from salbench import plots
+
+    assert plots.log_axis(np.array([0.3, 0.01])) and not plots.log_axis(np.array([0.3, -2.0]))
+    log = workdir / "train_log.jsonl"
+    log.write_text("".join(json.dumps({"epoch": e, "loss": "combined",
+                                       "loss_label": "10 KLD - 2 CC - NSS",
+                                       "step_losses": {str(e): 1.0 - e}}) + "\n"
+                           for e in range(1, 5)))
+    path = plots.training_curves(log, workdir / "curves", "t", fmt="svg")
+    text = path.read_text()
+    assert "10 KLD - 2 CC - NSS" in text and "train" in text
+
+
 def test_centred_smoothing_does_not_lag():
     from salbench.plots import centred_average
 
@@ -472,3 +486,53 @@ def test_grid_refuses_a_result_of_other_data(workdir, val):
     other = load(DatasetSpec(seed=1, n_train=24, n_val=12), "val")
     with pytest.raises(ValueError, match=r"scored on synth/val \(fingerprint"):
         plots.best_worst(other, other.extras["density"], r, "cc", workdir / "p")
+
+
+# ---- seed groups (the future-work comparison) ------------------------------------------
+
+
+def _seeded(name, cc, rng):
+    r = Result.from_json(_fixture())
+    r.name = name
+    n = len(r.image_names)
+    r.per_image = {**r.per_image, "cc": np.asarray(cc, dtype=float)[:n]}
+    return r
+
+
+def test_entries_that_differ_in_their_seed_form_one_group():
+    from salbench.groups import group_name
+
+    assert group_name("shallow-pan-small-kld@seed2") == "shallow-pan-small-kld"
+    assert group_name("shallow-pan@2of1000ep,seed1") == "shallow-pan@2of1000ep"
+    assert group_name("shallow-pan@seed1,norm-clip") == "shallow-pan@norm-clip"
+    assert group_name("shallow-pan-small") == "shallow-pan-small"
+    assert group_name("seed1-model") == "seed1-model"  # only the qualifier
+
+
+def test_group_table_averages_seeds_and_corrects_over_the_whole_table(rng):
+    from salbench.groups import groups, markdown, table
+
+    n = len(_fixture()["per_image"]["names"])
+    base = rng.normal(0.6, 0.1, n)
+    results = []
+    for s in range(3):
+        suffix = f"@seed{s}" if s else ""
+        results.append(_seeded("mse" + suffix, base + rng.normal(0, 0.01, n), rng))
+        results.append(_seeded("better" + suffix, base + 0.05 + rng.normal(0, 0.01, n), rng))
+        results.append(_seeded("same" + suffix, base + rng.normal(0, 0.01, n), rng))
+    found = groups(results, results[0].protocol_name, results[0].dataset_label)
+    assert {g: found[g].seeds for g in found} == {"mse": 3, "better": 3, "same": 3}
+    np.testing.assert_allclose(found["better"].per_image("cc"),
+                               np.mean([r.scores("cc") for r in results[1::3]], axis=0))
+    rows = table(found, ["better", "same"], ["mse"], ["cc"])
+    by = {r.group: r for r in rows}
+    assert by["better"].test.better == "A" and by["same"].test.better is None
+    assert all(r.test.correction == "Holm" for r in rows)
+    raw = sorted(r.test.p_wilcoxon for r in rows)
+    assert max(r.test.p_adjusted for r in rows) >= raw[-1]
+    assert min(r.test.p_adjusted for r in rows) == pytest.approx(min(1.0, 2 * raw[0]))
+    assert by["better"].seed_sd > 0
+    text = markdown(rows, "replication", "synth")
+    assert "Holm-corrected over all 2 tests" in text and "better is better" in text
+    with pytest.raises(ValueError, match="no results for nope"):
+        table(found, ["nope"], ["mse"], ["cc"])

@@ -77,7 +77,8 @@ def test_mirrored_copies_come_from_indexing(tiny_data):
     tr, _ = tiny_data
     d = DeviceData(tr, torch.device("cpu"))
     assert d.mirror and d.base == 24 and d.n == 48
-    x, y = d.batch(torch.tensor([3, 27]))  # image 3 and its mirror
+    x, y, f = d.batch(torch.tensor([3, 27]))  # image 3 and its mirror
+    assert f is None  # no loss asked for fixation maps
     np.testing.assert_array_equal(x[1].numpy(), tr.inputs_float(27))
     np.testing.assert_array_equal(y[1].numpy(), tr.targets[27])
     np.testing.assert_array_equal(x[1].numpy(), x[0].numpy()[..., ::-1])

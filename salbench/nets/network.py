@@ -73,11 +73,17 @@ class NetworkModel(Model):
         return str(path)
 
     def predict(self, split: Split, device: str = "auto") -> np.ndarray:
-        """Maps clipped to [0, 1], the targets' range: a saliency map is non-negative (KLD,
-        SIM treat it as a distribution)."""
+        """Maps in [0, 1], the targets' range: a linear output is clipped (a saliency map is
+        non-negative: KLD and SIM treat it as a distribution); a softmax output is divided
+        by each map's maximum (its values are ~1/2304: the replication protocol's 8-bit
+        cast would flatten them)."""
+        from .shallow_pan import OUTPUT_SOFTMAX
         from .training.predict import predict
 
         if self.module is None:
             raise UserError(f"{self.name}: not trained or loaded",
                             hint="train it (--train) or load a checkpoint first")
-        return np.clip(predict(self.module, split, device), 0.0, 1.0)
+        maps = predict(self.module, split, device)
+        if self.arch.output == OUTPUT_SOFTMAX:
+            return maps / maps.max(axis=(1, 2), keepdims=True)
+        return np.clip(maps, 0.0, 1.0)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 from ...errors import UserError
+from ...loss_spec import check_loss
 from ...suggest import did_you_mean
 
-LOSSES = ("mse", "l1")
 OPTIMIZERS = ("sgd", "adam")
 AMP_MODES = ("auto", "bf16", "off")
 COMPILE_MODES = ("auto", "on", "off")
@@ -44,6 +44,8 @@ class TrainConfig:
     deterministic_cuda: bool = True  # cuDNN's deterministic algorithms (exact resume)
     stop_after: int | None = None
     loss_weights: dict = field(default_factory=dict)  # combined losses (salbench.losses)
+    adversarial_weight: float = 0.0  # > 0: SalGAN-style training (needs a discriminator)
+    discriminator_lr: float = 1e-4  # the discriminator's Adam learning rate
 
     def __post_init__(self) -> None:
         def need(cond: bool, what: str) -> None:
@@ -65,6 +67,14 @@ class TrainConfig:
         need(self.compile in COMPILE_MODES,
              f"compile {self.compile!r} is unknown; choose {COMPILE_MODES}")
         need(0 <= self.seed < 2**63, f"seed must be in [0, 2**63), got {self.seed}")
+        need(self.adversarial_weight >= 0,
+             f"adversarial_weight must be >= 0, got {self.adversarial_weight}")
+        need(self.discriminator_lr > 0,
+             f"discriminator_lr must be positive, got {self.discriminator_lr}")
+        try:
+            self.loss_weights = check_loss(self.loss, self.loss_weights)
+        except ValueError as exc:
+            raise UserError(f"training setting {exc}") from None
 
     def lr(self, epoch: int) -> float:
         """``linspace(lr_start, lr_end, epochs)[epoch]``."""
@@ -94,7 +104,8 @@ class TrainConfig:
 
 # what makes two runs the same run; device and precision are checked separately
 SCHEDULE_FIELDS = ("loss", "optimizer", "epochs", "batch_size", "lr_start", "lr_end",
-                   "momentum", "nesterov", "weight_decay", "seed", "loss_weights")
+                   "momentum", "nesterov", "weight_decay", "seed", "loss_weights",
+                   "adversarial_weight", "discriminator_lr")
 # card [train] keys that are not TrainConfig fields
 CARD_ONLY = ("fit",)
 

@@ -8,12 +8,26 @@ import torch
 from ...data.split import Split
 
 
-class DeviceData:
-    """Inputs (uint8) and targets on the device.  When the split's second half is exactly
-    the first half mirrored (salbench's and the study's train splits), only the originals
-    are stored and an index ``i >= n`` means "original ``i - n``, flipped"."""
+def fixation_cells(split: Split, count: int, side: int) -> np.ndarray:
+    """``(count, side, side)`` uint8: 1 where a fixation of the first ``count`` items falls
+    (the cell holding the fixated pixel's centre)."""
+    out = np.zeros((count, side, side), np.uint8)
+    for i in range(count):
+        f = split.fixations(i)
+        h, w = split.sizes[i]
+        r = np.minimum(((2 * f[:, 0] + 1) * side) // (2 * h), side - 1)
+        c = np.minimum(((2 * f[:, 1] + 1) * side) // (2 * w), side - 1)
+        out[i, r, c] = 1
+    return out
 
-    def __init__(self, split: Split, device: torch.device) -> None:
+
+class DeviceData:
+    """Inputs (uint8), targets and (when a loss needs them) binary fixation maps on the
+    device.  When the split's second half is exactly the first half mirrored (salbench's
+    and the study's train splits), only the originals are stored and an index ``i >= n``
+    means "original ``i - n``, flipped"."""
+
+    def __init__(self, split: Split, device: torch.device, fixations: bool = False) -> None:
         x = split.inputs
         y = split.targets
         n = len(split)
@@ -29,17 +43,33 @@ class DeviceData:
         self.scale = 255.0 if x.dtype == np.uint8 else 1.0
         self.x = torch.from_numpy(np.ascontiguousarray(x)).to(device)
         self.y = torch.from_numpy(np.ascontiguousarray(y)).to(device)
+        self.f = None
+        if fixations:
+            cells = fixation_cells(split, self.base, y.shape[-1])
+            empty = int((cells.reshape(len(cells), -1).max(axis=1) == 0).sum())
+            if empty:
+                from ...errors import UserError
 
-    def batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                raise UserError(f"{empty} of {self.base} images of {split.dataset}/"
+                                f"{split.name} have no fixations, and this loss needs them",
+                                hint="train with a loss on the target maps only "
+                                     "(mse, l1, cc, kld, sim, bhattacharyya)")
+            self.f = torch.from_numpy(cells).to(device)
+
+    def batch(self, idx: torch.Tensor
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Inputs in [0, 1], targets and fixation maps (None unless asked for)."""
+        f = None
         if self.mirror:
             flip = idx >= self.base
             base = torch.where(flip, idx - self.base, idx)
-            x = self.x[base]
-            y = self.y[base]
             f4 = flip.view(-1, 1, 1, 1)
-            x = torch.where(f4, x.flip(-1), x)
-            y = torch.where(f4[:, 0], y.flip(-1), y)
+            x = torch.where(f4, self.x[base].flip(-1), self.x[base])
+            y = torch.where(f4[:, 0], self.y[base].flip(-1), self.y[base])
+            if self.f is not None:
+                f = torch.where(f4[:, 0], self.f[base].flip(-1), self.f[base])
         else:
-            x = self.x[idx]
-            y = self.y[idx]
-        return x.float() / self.scale, y
+            x, y = self.x[idx], self.y[idx]
+            if self.f is not None:
+                f = self.f[idx]
+        return x.float() / self.scale, y, f

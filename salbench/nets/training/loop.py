@@ -40,6 +40,7 @@ from ...console import note
 from ...data.split import Split
 from ...errors import UserError
 from ...lock import RunLock
+from ...loss_spec import PIXEL_LOSSES, describe
 from . import checkpoints, log
 from .config import SCHEDULE_FIELDS, TrainConfig, TrainResult
 from .data import DeviceData
@@ -50,13 +51,26 @@ LONG_ON_CPU_S = 3600.0
 QUIET_BELOW_S = 30.0  # runs shorter than this get no estimate
 
 
+class PixelLoss:
+    """MSE or L1 over pixels, per image: ``(pred, target, fixations, reduction)``."""
+
+    needs_fixations = False
+
+    def __init__(self, name: str) -> None:
+        self.fn = nn.functional.mse_loss if name == "mse" else nn.functional.l1_loss
+
+    def __call__(self, pred, target, fixations=None, reduction: str = "mean"):
+        if reduction == "mean":  # equal-sized maps: the batch mean of per-image means
+            return self.fn(pred, target)
+        per_image = self.fn(pred, target, reduction="none").mean(dim=(1, 2))
+        return per_image.sum() if reduction == "sum" else per_image
+
+
 def loss_function(config: TrainConfig):
-    """``f(pred, target, reduction)`` for the config's loss (``salbench.losses`` names
-    the distribution losses and their weighted sums)."""
-    if config.loss == "mse":
-        return nn.functional.mse_loss
-    if config.loss == "l1":
-        return nn.functional.l1_loss
+    """The config's loss as ``f(pred, target, fixations=None, reduction="mean")``, where
+    ``"sum"`` sums per-image values (``salbench.losses`` for the distribution losses)."""
+    if config.loss in PIXEL_LOSSES:
+        return PixelLoss(config.loss)
     from ...losses import make_loss
 
     return make_loss(config.loss, config.loss_weights)
@@ -64,14 +78,44 @@ def loss_function(config: TrainConfig):
 
 def make_optimizer(model: nn.Module, config: TrainConfig, device: torch.device):
     """SGD with Nesterov momentum (the recipe) or Adam; fused kernels on CUDA, multi-tensor
-    (foreach) on CPU."""
+    (foreach) on CPU.  A generator/discriminator pair gets the recipe's optimizer for the
+    generator and Adam for the discriminator."""
     fast = {"fused": True} if device.type == "cuda" else {"foreach": True}
+    params = (model.generator if _is_pair(model) else model).parameters()
     if config.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=config.lr(0), momentum=config.momentum,
-                               nesterov=config.nesterov, weight_decay=config.weight_decay,
+        opt = torch.optim.SGD(params, lr=config.lr(0), momentum=config.momentum,
+                              nesterov=config.nesterov, weight_decay=config.weight_decay,
+                              **fast)
+    else:
+        opt = torch.optim.Adam(params, lr=config.lr(0), weight_decay=config.weight_decay,
                                **fast)
-    return torch.optim.Adam(model.parameters(), lr=config.lr(0),
-                            weight_decay=config.weight_decay, **fast)
+    if _is_pair(model):
+        from .adversarial import AlternatingOptimizers, discriminator_optimizer
+
+        return AlternatingOptimizers(opt, discriminator_optimizer(model, config, fast))
+    return opt
+
+
+def _is_pair(model: nn.Module) -> bool:
+    return hasattr(model, "discriminator")
+
+
+def _check_objective(model: nn.Module, config: TrainConfig, loss_fn, world: int,
+                     train_split: Split) -> None:
+    """The loss, the network's output and the data must fit together."""
+    if _is_pair(model) != (config.adversarial_weight > 0):
+        raise UserError("adversarial training needs both a discriminator (a variant with "
+                        "discriminator > 0) and adversarial_weight > 0; this run has "
+                        + ("the discriminator only" if _is_pair(model) else
+                           "adversarial_weight only"),
+                        hint="fix the model card's variant or [train] adversarial_weight")
+    if _is_pair(model) and world > 1:
+        raise UserError("adversarial training runs on one process",
+                        hint="launch it without torchrun")
+    if loss_fn.needs_fixations and not len(train_split.fix_rc):
+        raise UserError(f"the {config.loss!r} loss needs fixations of the training images, "
+                        f"and {train_split.dataset}/{train_split.name} has none",
+                        hint="train on a data set with fixations (synth, a prepared SALICON)")
 
 
 def _perm(n: int, seed: int, epoch: int, device: torch.device) -> torch.Tensor:
@@ -170,8 +214,17 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
         torch.backends.cudnn.benchmark = False
         torch.backends.cudnn.deterministic = True
     loss_fn = loss_function(config)
+    _check_objective(model, config, loss_fn, world, train_split)
     model.to(device)
     opt = make_optimizer(model, config, device)
+    if _is_pair(model):
+        from .adversarial import AdversarialStep
+
+        step_loss = AdversarialStep(model, opt, loss_fn, config.adversarial_weight)
+    else:
+        def step_loss(x, pred, target, fixations):
+            loss = loss_fn(pred, target, fixations)
+            return loss, loss
     meta = {"data": {"train": train_split.fingerprint(),
                      "val": val_split.fingerprint() if val_split is not None else None},
             "device_type": device.type, "amp": use_amp}
@@ -218,8 +271,11 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
                                       else None)
     fwd = torch.compile(net) if use_compile else net
 
-    data = DeviceData(train_split, device)
-    val = DeviceData(val_split, device) if val_split is not None and len(val_split) else None
+    fix = loss_fn.needs_fixations
+    data = DeviceData(train_split, device, fixations=fix)
+    val = (DeviceData(val_split, device, fixations=fix)
+           if val_split is not None and len(val_split)
+           and (not fix or len(val_split.fix_rc)) else None)
     n = data.n
     steps = math.ceil(n / config.batch_size)
     log_path = out / log.LOG_NAME
@@ -252,7 +308,7 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
                 batch = perm[s * config.batch_size:(s + 1) * config.batch_size]
                 lo = rank * len(batch) // world
                 hi = (rank + 1) * len(batch) // world
-                x, y = data.batch(batch[lo:hi])
+                x, y, f = data.batch(batch[lo:hi])
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                     try:
                         pred = fwd(x)
@@ -265,16 +321,16 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
                         fwd = net
                         pred = fwd(x)
                 if world == 1:
-                    loss = loss_fn(pred.float(), y)
+                    loss, logged = step_loss(x, pred.float(), y, f)
                 else:
                     # DDP averages gradients over processes: scale this shard's summed loss
                     # so the average is the global batch's mean (an empty shard adds 0)
-                    scale = world / (len(batch) * y.shape[-2] * y.shape[-1])
-                    loss = loss_fn(pred.float(), y, reduction="sum") * scale
+                    loss = loss_fn(pred.float(), y, f, reduction="sum") * (world / len(batch))
+                    logged = loss
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-                step_losses[s] = loss.detach()
+                step_losses[s] = logged.detach()
                 seen += hi - lo
                 bar.step()
                 if not estimated and rank == 0 and (bar.steps_run >= ESTIMATE_STEPS
@@ -301,7 +357,9 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
             losses = step_losses.cpu().numpy()  # the epoch's one host sync
             last_train = float(losses.mean())
             first = epoch * steps  # 0-based global step of this epoch's first batch
-            record = {"epoch": done, "lr": lr, "loss": config.loss, "train_loss": last_train,
+            record = {"epoch": done, "lr": lr, "loss": config.loss,
+                      "loss_label": describe(config.loss, config.loss_weights),
+                      "train_loss": last_train,
                       "step_losses": {first + s + 1: float(losses[s]) for s in range(steps)
                                       if (first + s) % config.log_every_steps == 0}}
             if val is not None and (done % config.val_every == 0 or done == config.epochs):
@@ -367,9 +425,9 @@ def evaluate_loss(model: nn.Module, data: DeviceData, loss_fn, device, use_amp: 
     total = torch.zeros((), device=device)
     for s in range(0, data.n, batch):
         idx = torch.arange(s, min(data.n, s + batch), device=device)
-        x, y = data.batch(idx)
+        x, y, f = data.batch(idx)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
             pred = model(x)
-        total += loss_fn(pred.float(), y, reduction="sum")
+        total += loss_fn(pred.float(), y, f, reduction="sum")
     model.train()
-    return float(total) / (data.n * data.y.shape[-1] * data.y.shape[-2])
+    return float(total) / data.n

@@ -1,0 +1,162 @@
+"""What a user waits for: whole processes, measured in fresh interpreters.
+
+* cold: the first ``cc(..., protocol="replication")`` call and the first ``salbench
+  score`` (one protocol; all five) with an empty numba cache directory;
+* warm: ``salbench score`` on the 500 synth val images, whole process (imports, data,
+  kernels from the cache, scoring, writing), and ``salbench --help``;
+* memory: peak RSS of the warm score; the extra RSS to score 100 full-size 1080x1920
+  float32 maps; scoring's RSS growth per image (48x48 predictions, 500 vs 2,000 images).
+
+Each is timed over ``ROUNDS`` rounds (minimum reported); nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import ROUNDS, record_times
+
+ALL = ["replication", "mit", "salicon", "pysaliency", "exact"]
+
+
+def _run(code: str, env: dict, args=()) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    p = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True,
+                       text=True)
+    wall = time.perf_counter() - t0
+    if p.returncode:
+        raise AssertionError(p.stderr[-2000:])
+    return wall, p.stdout
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """A SALBENCH_HOME with the synth set generated and predictions for its val split."""
+    root = tmp_path_factory.mktemp("home")
+    env = {**os.environ, "SALBENCH_HOME": str(root / "home")}
+    env.pop("NUMBA_CACHE_DIR", None)
+    subprocess.run([sys.executable, "-m", "salbench", "data", "synth"], env=env, check=True,
+                   capture_output=True)
+    rng = np.random.default_rng(0)
+    preds = root / "preds.npz"
+    np.savez(preds, preds=rng.random((500, 48, 48)).astype(np.float32))
+    return root, env, preds
+
+
+_SCORE = ("import resource, sys; from salbench.cli import main; rc = main(sys.argv[1:]); "
+          "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)")
+
+
+def _score_args(preds, root, protocols):
+    return [str(preds), "--dataset", "synth", "--protocol", *protocols, "--no-store",
+            "--out", str(root / "out")]
+
+
+def test_cold_first_cc_call(home):
+    root, env, _ = home
+    code = ("import time, numpy as np; from salbench.metrics import cc; "
+            "m = np.random.default_rng(0).random((48, 48)); t = time.perf_counter(); "
+            "cc(m, np.array([[10, 20], [30, 40]]), protocol='replication', shape=(480, 640)); "
+            "print(time.perf_counter() - t)")
+    calls, walls = [], []
+    for r in range(ROUNDS):
+        e = {**env, "NUMBA_CACHE_DIR": str(root / f"cold-cc-{r}")}
+        wall, out = _run(code, e)
+        calls.append(float(out))
+        walls.append(wall)
+    record_times("cold: first cc(replication) call, empty cache", "salbench", calls,
+                 whole_process_s=min(walls))
+
+
+@pytest.mark.parametrize("protocols", [["replication"], ALL], ids=["one", "all5"])
+def test_cold_first_score(home, protocols):
+    root, env, preds = home
+    times = []
+    for r in range(ROUNDS):
+        e = {**env, "NUMBA_CACHE_DIR": str(root / f"cold-score-{len(protocols)}-{r}")}
+        wall, _ = _run(_SCORE, e, _score_args(preds, root, protocols))
+        times.append(wall)
+    record_times(f"cold: salbench score, 500 images, {len(protocols)} protocol(s), empty "
+                 "cache", "salbench", times)
+
+
+def test_warm_score_whole_process(home):
+    root, env, preds = home
+    e = {**env, "NUMBA_CACHE_DIR": str(root / "warm")}
+    _run(_SCORE, e, _score_args(preds, root, ["replication"]))  # fills the cache
+    times, rss = [], []
+    for _ in range(ROUNDS):
+        wall, out = _run(_SCORE, e, _score_args(preds, root, ["replication"]))
+        times.append(wall)
+        rss.append(int(out.split()[-1]))
+    record_times("warm: salbench score, 500 images, replication, whole process", "salbench",
+                 times, peak_rss_mib=round(min(rss) / 1024, 1))
+
+
+def test_help_is_instant(home):
+    _, env, _ = home
+    times = [_run("from salbench.cli import main; main(['--help'])", env)[0]
+             for _ in range(ROUNDS)]
+    record_times("salbench --help, whole process", "salbench", times)
+
+
+_MEMORY = """
+import json, resource, sys
+import numpy as np
+from salbench.metrics import score_dataset
+
+def rss_mib():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) / 1024
+
+def peak_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+n, h, w = (int(x) for x in sys.argv[1:4])
+rng = np.random.default_rng(0)
+shape = (h, w)
+fixes = [np.stack([rng.integers(0, 480, 500), rng.integers(0, 640, 500)], 1) for _ in range(n)]
+sizes = [(480, 640)] * n
+maps = rng.random((n, *shape), dtype=np.float32)
+score_dataset(maps[:4], fixes[:4], sizes[:4], protocol="mit")  # kernels loaded
+before = rss_mib()
+score_dataset(maps, fixes, sizes, protocol="mit")
+print(json.dumps({"before_mib": before, "peak_mib": peak_mib()}))
+"""
+
+
+def test_memory_for_full_size_maps(home):
+    """Extra peak RSS to score 100 float32 maps of 1080x1920 (830 MB of input)."""
+    root, env, _ = home
+    e = {**env, "NUMBA_CACHE_DIR": str(root / "warm")}
+    extra = []
+    for _ in range(ROUNDS):
+        _, out = _run(_MEMORY, e, ["100", "1080", "1920"])
+        m = json.loads(out)
+        extra.append(m["peak_mib"] - m["before_mib"])
+    record_times("memory: extra peak RSS (MiB, not s) scoring 100 1080x1920 float32 maps, "
+                 "mit", "salbench", extra)
+
+
+def test_rss_growth_per_image(home):
+    """Scoring's extra peak RSS (over the inputs already in memory) at 2,000 images minus
+    at 500, per image: 48x48 predictions, 500 fixations each."""
+    root, env, _ = home
+    e = {**env, "NUMBA_CACHE_DIR": str(root / "warm")}
+    growth = []
+    for _ in range(ROUNDS):
+        small = json.loads(_run(_MEMORY, e, ["500", "48", "48"])[1])
+        large = json.loads(_run(_MEMORY, e, ["2000", "48", "48"])[1])
+        extra = [m["peak_mib"] - m["before_mib"] for m in (small, large)]
+        growth.append((extra[1] - extra[0]) * 1024 / 1500)
+    record_times("memory: RSS growth per image (KiB, not s), 48x48 predictions, mit",
+                 "salbench", growth)
