@@ -77,12 +77,16 @@ def cc(pred: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> tor
     return _reduce((p * g).sum(dim=1) / (p.shape[1] - 1), reduction)
 
 
-def nss(pred: torch.Tensor, fixations: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-    """Mean of the standardised prediction over the fixated pixels (``fixations`` > 0)."""
+def nss(pred: torch.Tensor, fixations: torch.Tensor, reduction: str = "mean",
+        empty: float = float("nan")) -> torch.Tensor:
+    """Mean of the standardised prediction over the fixated pixels (``fixations`` > 0);
+    ``empty`` for an image without fixations (NaN, as the metric; training passes 0)."""
     _check(pred, fixations, "fixations")
     fixed = (fixations > 0).to(pred.dtype)
     z = _standardise(pred)
-    return _reduce((z * fixed).sum(dim=(1, 2)) / fixed.sum(dim=(1, 2)), reduction)
+    count = fixed.sum(dim=(1, 2))
+    value = (z * fixed).sum(dim=(1, 2)) / count.clamp_min(1.0)
+    return _reduce(torch.where(count > 0, value, torch.full_like(value, empty)), reduction)
 
 
 def kld(pred: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
@@ -124,7 +128,8 @@ FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
 
 class Loss:
     """A training loss ``L = sum_k w_k s_k term_k``: call it with ``(pred, target,
-    fixations=None, reduction="mean")``; ``.per_image`` gives each image's value."""
+    fixations=None, reduction="mean")``.  An image without fixations adds 0 to an NSS
+    term (the term has nothing to say about it)."""
 
     def __init__(self, name: str, weights: dict[str, float]) -> None:
         self.name = name
@@ -140,8 +145,10 @@ class Loss:
             other = fixations if term.uses == "fixations" else target
             if other is None:
                 raise ValueError(f"the {key!r} term needs fixation maps")
-            value = FUNCTIONS[key](pred, other, reduction="none") * (term.sign
-                                                                     * self.weights[key])
+            fn = FUNCTIONS[key]
+            values = (fn(pred, other, reduction="none", empty=0.0) if key == "nss"
+                      else fn(pred, other, reduction="none"))
+            value = values * (term.sign * self.weights[key])
             total = value if total is None else total + value
         return _reduce(total, reduction)
 

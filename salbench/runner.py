@@ -186,9 +186,13 @@ def _training_from_checkpoint(model, card: Card) -> dict | None:
 
 
 def _conv1(model):
+    """The first-layer filters of the network that predicts (inside a priors head or a
+    generator/discriminator pair)."""
     module = getattr(model, "module", None)
     if module is None:
         return None
+    module = getattr(module, "generator", module)
+    module = getattr(module, "net", module)
     return module.features[0].weight.detach().cpu().numpy()
 
 

@@ -54,6 +54,20 @@ def test_run_train_then_load(workdir, capsys):
     assert "using " in capsys.readouterr().err
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["shallow-pan-small-gan", "shallow-pan-small-priors",
+                                  "shallow-pan-small-combined"])
+def test_future_work_entries_run_end_to_end_with_plots(workdir, capsys, name):
+    """Train (2 of the card's 10 epochs on the tiny set), predict, score, plot."""
+    assert main(["run", name, "--train", "--stop-after", "2", "--dataset", "synth"]) == 0
+    run = workdir / "runs" / f"{name}@2of10ep" / DATA
+    assert {p.name for p in (run / "plots").iterdir()} >= {"filters-conv1.png",
+                                                           "training-curves.png"}
+    log = [json.loads(x) for x in (run / "train_log.jsonl").read_text().splitlines()]
+    assert log[-1]["loss_label"] == {"shallow-pan-small-combined": "10 KLD - 2 CC - NSS"
+                                     }.get(name, "MSE")
+
+
 def test_run_without_checkpoint_says_what_to_do(workdir, capsys):
     assert main(["run", "shallow-pan-tiny", "--dataset", "synth"]) == 2
     err = capsys.readouterr().err

@@ -158,6 +158,24 @@ def test_a_loss_that_needs_fixations_refuses_a_split_without_them(tiny_data, tmp
         model.fit(bare, va, tmp_path, epochs=1, progress=False)
 
 
+def test_images_without_fixations_add_nothing_to_an_nss_term(tiny_data, capsys):
+    from salbench.losses import make_loss, nss
+
+    tr, _ = tiny_data
+    offsets = tr.fix_offsets.copy()
+    offsets[1:] -= offsets[1]  # image 0 loses its fixations (the mirror keeps its own)
+    some = dataclasses.replace(tr, fix_rc=tr.fix_rc[tr.fix_offsets[1]:],
+                               fix_offsets=np.concatenate([[0], offsets[1:]]),
+                               fix_subject=tr.fix_subject[tr.fix_offsets[1]:])
+    data = DeviceData(some, torch.device("cpu"), fixations=True)
+    assert "1 of 16 images" in capsys.readouterr().err
+    _, y, f = data.batch(torch.arange(4))
+    pred = torch.rand(4, 48, 48, dtype=torch.float64)
+    assert torch.isnan(nss(pred, f.double(), reduction="none")[0])  # the metric: undefined
+    loss = make_loss("nss")(pred, y.double(), f.double(), reduction="none")
+    assert loss[0] == 0 and torch.isfinite(loss).all()
+
+
 @pytest.mark.parametrize("change, message", [
     ({"loss": "kld"}, "compares distributions"),
     ({"adversarial_weight": 0.1}, "discriminator"),
@@ -175,3 +193,12 @@ def test_cards_that_do_not_fit_together_are_refused(tmp_path, change, message):
     path.write_text(text)
     with pytest.raises(UserError, match=message):
         registry._parse(path)
+
+
+@pytest.mark.parametrize("name", ["shallow-pan-small-priors", "shallow-pan-small-gan",
+                                  "shallow-pan-small-kld"])
+def test_the_filters_plot_finds_the_predicting_network(name):
+    from salbench.runner import _conv1
+
+    model = _tiny_model(name)
+    assert _conv1(model).shape == (4, 3, 5, 5)  # tiny's first convolution, not a head's

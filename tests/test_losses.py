@@ -170,3 +170,12 @@ def test_loss_spec_does_not_import_torch():
     code = ("import sys; import salbench.loss_spec, salbench.nets.training.config; "
             "assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_what_is_minimised_is_written_for_people():
+    from salbench.loss_spec import describe
+
+    assert describe("combined", {"kld": 10.0, "cc": 2.0, "nss": 1.0}) == "10 KLD - 2 CC - NSS"
+    assert describe("cc", {"cc": 1.0}) == "-CC"
+    assert describe("mse", {}) == "MSE"
+    assert describe("combined", {"cc": 2.0, "kld": 1.5}) == "-2 CC + 1.5 KLD"

@@ -46,14 +46,12 @@ class DeviceData:
         self.f = None
         if fixations:
             cells = fixation_cells(split, self.base, y.shape[-1])
-            empty = int((cells.reshape(len(cells), -1).max(axis=1) == 0).sum())
+            empty = int((cells.reshape(len(cells), -1).max(axis=1, initial=0) == 0).sum())
             if empty:
-                from ...errors import UserError
+                from ...console import note
 
-                raise UserError(f"{empty} of {self.base} images of {split.dataset}/"
-                                f"{split.name} have no fixations, and this loss needs them",
-                                hint="train with a loss on the target maps only "
-                                     "(mse, l1, cc, kld, sim, bhattacharyya)")
+                note(f"{empty} of {self.base} images of {split.dataset}/{split.name} have no "
+                     "fixations: the loss's NSS term is 0 for them")
             self.f = torch.from_numpy(cells).to(device)
 
     def batch(self, idx: torch.Tensor

@@ -274,8 +274,7 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
     fix = loss_fn.needs_fixations
     data = DeviceData(train_split, device, fixations=fix)
     val = (DeviceData(val_split, device, fixations=fix)
-           if val_split is not None and len(val_split)
-           and (not fix or len(val_split.fix_rc)) else None)
+           if val_split is not None and len(val_split) else None)
     n = data.n
     steps = math.ceil(n / config.batch_size)
     log_path = out / log.LOG_NAME
