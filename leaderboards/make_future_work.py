@@ -32,7 +32,8 @@ CANDIDATES = ["shallow-pan-small-l1", "shallow-pan-small-kld", "shallow-pan-smal
               "shallow-pan-small-combined", "shallow-pan-small-priors",
               "shallow-pan-small-gan"]
 TABLES = {"replication": ["cc", "sauc", "auc_borji"],  # the study's Table IV metrics
-          "mit": ["cc", "nss", "kld", "sim", "auc_judd", "auc_borji", "sauc"]}
+          "mit": ["cc", "nss", "kld", "sim", "auc_judd", "auc_borji", "sauc"],
+          "exact": ["auc_judd", "auc_borji", "sauc"]}  # AUCs without sampling or a grid
 PROTOCOL_NAMES = list(PROTOCOLS)
 
 

@@ -229,7 +229,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         note(line)
     if out.results:
         where = f"; results stored in {opts.store}" if opts.store else ""
-        note(f"run directory: {out.out} (preds.npz, result-*.json, plots/){where}")
+        held = "preds.npz, result-*.json" + (", plots/" if opts.plots else "")
+        note(f"run directory: {out.out} ({held}){where}")
     return 0
 
 
