@@ -60,6 +60,7 @@ def old_tree(tmp_path_factory):
 
 
 def _times(src: Path, protocol: str, cache: Path) -> list[float]:
+    cache.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(src), "NUMBA_CACHE_DIR": str(cache),
            "SALBENCH_HOME": str(cache / "home")}
     p = subprocess.run([sys.executable, "-c", _TIME, str(IMAGES), protocol, str(ROUNDS)],

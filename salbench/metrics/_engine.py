@@ -78,13 +78,24 @@ class Plan:
 
 
 class _Workspace(threading.local):
-    def buffers(self, shape: tuple[int, int]) -> np.ndarray:
-        """Four ``H x W`` float64 maps reused across the images one thread scores (fresh
-        large allocations per image cost page faults that rival the arithmetic)."""
-        ws = getattr(self, "ws", None)
-        if ws is None or ws.shape[1:] != shape:
-            ws = self.ws = np.empty((4, *shape))
-        return ws
+    """Per-thread maps reused across the images one thread scores (fresh large
+    allocations per image cost page faults that rival the arithmetic)."""
+
+    def prepared(self, shape: tuple[int, int], dtype) -> np.ndarray:
+        """Two ``H x W`` maps for the prepared prediction and its intermediate: float32
+        under ``replication``, whose maps hold float32 values (same numbers, half the
+        memory traffic), else float64."""
+        buf = getattr(self, "prep", None)
+        if buf is None or buf.shape[1:] != shape or buf.dtype != dtype:
+            buf = self.prep = np.empty((2, *shape), dtype=dtype)
+        return buf
+
+    def scratch(self, shape: tuple[int, int]) -> np.ndarray:
+        """Two float64 ``H x W`` maps: scratch and the ground truth."""
+        buf = getattr(self, "work", None)
+        if buf is None or buf.shape[1:] != shape:
+            buf = self.work = np.empty((2, *shape))
+        return buf
 
 
 _WS = _Workspace()
@@ -170,8 +181,10 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
                     splits[m] = np.full(max(proto.splits, 1), np.nan)
         return values, splits, why
 
-    ws = _WS.buffers(plan.shape)
-    p = prepare(plan, pred, f32, ws[0], ws[1])
+    prep = _WS.prepared(plan.shape, np.float32 if proto.resize == P.RESIZE_PILLOW_U8
+                        else np.float64)
+    p = prepare(plan, pred, f32, prep[0], prep[1])
+    ws = _WS.scratch(plan.shape)  # ws[0]: scratch; ws[1]: the ground truth
     ulin, counts = _maps.unique_pixels(rows, cols, w)
     every = np.sort(rows * w + cols) if proto.auc_positives == P.POS_FIXATIONS else ulin
     nss_at = np.sort(rows * w + cols) if proto.nss_positives == P.POS_FIXATIONS else ulin
@@ -185,16 +198,16 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
         if gt is not None:
             return gt
         if not g_ready:
-            _maps.gt_map_into(ur, uc, wts, tr, tc, ws[3])
+            _maps.gt_map_into(ur, uc, wts, tr, tc, ws[1])
             g_ready = True
-        return ws[3]
+        return ws[1]
 
     stats = _maps.moments(p)
     constant = not stats[1] > stats[0]
     if "cc" in want:
         if gt is None and not g_ready and set(want) & {"kld", "sim", "emd"}:
             ground_truth()  # needed anyway: cc in two dense passes is cheaper than patches
-        v, reason, dense = _cc(p, stats, ws[3] if g_ready else gt, ur, uc, wts, tr, tc, ws)
+        v, reason, dense = _cc(p, stats, ws[1] if g_ready else gt, ur, uc, wts, tr, tc, ws)
         g_ready = g_ready or dense
         if reason == CONSTANT_PREDICTION and proto.cc_constant == P.CONSTANT_ZERO \
                 and not _gt_constant(gt, ur, uc, wts, tr, tc, p.size):
@@ -238,7 +251,7 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
 
 
 def _cc(p, stats, gt, ur, uc, wts, tr, tc, ws) -> tuple[float, str | None, bool]:
-    """(cc, why it is NaN, whether ws[3] now holds the blurred fixation map); ``gt``: a
+    """(cc, why it is NaN, whether ws[1] now holds the blurred fixation map); ``gt``: a
     given or already built ground truth."""
     lo, hi, mean, ssd = stats
     if not hi > lo:  # constant: tested exactly (a rounded variance is not exactly 0)
@@ -251,10 +264,10 @@ def _cc(p, stats, gt, ur, uc, wts, tr, tc, ws) -> tuple[float, str | None, bool]
     if not var_g > _maps.FLAT_RELATIVE * s2:
         return np.nan, CONSTANT_GT, False
     if s2 > _maps.DENSE_RATIO * var_g:  # dense fixations: blur in full, two passes
-        _maps.gt_map_into(ur, uc, wts, tr, tc, ws[3])
-        v = _maps.pearson(p, mean, ssd, ws[3])
+        _maps.gt_map_into(ur, uc, wts, tr, tc, ws[1])
+        v = _maps.pearson(p, mean, ssd, ws[1])
         return v, (CONSTANT_GT if np.isnan(v) else None), True
-    cov = _maps.centred_cov(p, mean, ur, uc, wts, tr, tc, ws[2])
+    cov = _maps.centred_cov(p, mean, ur, uc, wts, tr, tc)
     return cov / math.sqrt(ssd * var_g), None, False
 
 
@@ -316,7 +329,7 @@ def _aucs(plan, p, stats, ws, ulin, every, seed, stream, pool, values, splits, w
         if ulin.size < proto.borji_min_fixated:
             why["auc_borji@expected"] = ONE_PIXEL
         else:
-            s = ws[2].ravel()
+            s = ws[0].ravel()
             s[:] = _auc.normalised_at(flat, np.arange(flat.size), lo, hi, as_f32, zero)
             values["auc_borji@expected"] = _auc.expected_grid_auc(pos, s, kind, proto.step,
                                                                   n_neg, True)
@@ -368,7 +381,7 @@ def _judd(plan, p, ws, ulin, every, seed, stream, values, why):
         if np.isnan(v):
             why["auc_judd"] = NO_NEGATIVES
         return
-    q = ws[2]
+    q = ws[0]
     if proto.judd_jitter > 0.0:
         _auc.jitter_into(p, proto.judd_jitter, proto.judd_noise == P.NOISE_NORMAL, seed,
                          stream, q)

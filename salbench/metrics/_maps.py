@@ -65,9 +65,10 @@ def gt_moments(ur, uc, wts, tr, tc):
     """(Σ G, Σ G²) of the blurred fixation map, from column sums and Gram entries:
     ``Σ G² = Σ_kl w_k w_l (K_rᵀK_r)[r_k, r_l] (K_cᵀK_c)[c_k, c_l]``.  With rows sorted and
     banded row tables (supports moving down with the row), the inner loop stops at the
-    first pixel whose support no longer overlaps; otherwise it visits every pair."""
+    first pixel whose support no longer overlaps; otherwise it visits every pair.  Pairs
+    whose column supports do not overlap contribute exactly 0 and are skipped."""
     _, lor, hir, csr, gramr, _, _, _ = tr
-    _, _, _, csc, gramc, _, _, _ = tc
+    _, loc, hic, csc, gramc, _, _, _ = tc
     banded = True
     for m in range(1, lor.size):
         if lor[m] < lor[m - 1] or hir[m] < hir[m - 1]:
@@ -85,26 +86,28 @@ def gt_moments(ur, uc, wts, tr, tc):
             b = ur[q]
             if banded and lor[b] >= hir[a]:
                 break
-            s2 += 2.0 * wts[k] * wts[q] * gramr[a, b] * gramc[ca, uc[q]]
+            cb = uc[q]
+            if loc[cb] >= hic[ca] or loc[ca] >= hic[cb]:
+                continue  # column supports apart: the Gram entry is exactly 0, skip its load
+            s2 += 2.0 * wts[k] * wts[q] * gramr[a, b] * gramc[ca, cb]
     return s1, s2
 
 
 @kernel(fastmath={"reassoc", "contract"})
-def centred_cov(p, mean, ur, uc, wts, tr, tc, pc):
-    """``Σ (P - P̄) G`` with ``G`` the blurred fixation map: ``pc = P - mean``, then one
-    patch of ``pc`` per fixated pixel, ``Σ_k w_k Σ_j K_c[j, c_k] Σ_i K_r[i, r_k] pc[i, j]``
-    (153x153 at sigma 19).  Column ``m`` of a filter matrix is its weights shifted when
-    ``int_lo <= m <= int_hi`` (no border, no wrap-around), else the dense table's row.
-    Each patch row is a dot product with the column weights (a vectorised reduction);
-    reassociation moves the result by ~1e-16 relative."""
-    fp = p.ravel()
-    fc = pc.ravel()
-    for i in range(fp.size):
-        fc[i] = fp[i] - mean
+def centred_cov(p, mean, ur, uc, wts, tr, tc):
+    """``Σ (P - P̄) G`` with ``G`` the blurred fixation map: one patch of ``P - mean`` per
+    fixated pixel, ``Σ_k w_k Σ_j K_c[j, c_k] Σ_i K_r[i, r_k] (P[i, j] - mean)`` (153x153
+    at sigma 19), centred as it is read (no centred copy of the map: that pass cost as
+    much as the patches saved).  Column ``m`` of a filter matrix is its weights shifted
+    when ``int_lo <= m <= int_hi`` (no border, no wrap-around), else the dense table's
+    row.  Eight patch rows are folded into one row accumulator per pass (an axpy, which
+    vectorises), then dotted with the column weights; reassociation moves the result by
+    ~1e-16 relative.  ``p`` may be float32 (``replication``'s maps): read in float64."""
     ktr, lor, hir, _, _, wr_int, lo_r, hi_r = tr
     ktc, loc, hic, _, _, wc_int, lo_c, hi_c = tc
     rr = wr_int.size // 2
     rc = wc_int.size // 2
+    acc = np.empty(p.shape[1])
     total = 0.0
     for k in range(ur.size):
         m = ur[k]
@@ -122,33 +125,33 @@ def centred_cov(p, mean, ur, uc, wts, tr, tc, pc):
             wc = ktc[m, loc[m]:hic[m]]
             c0 = loc[m]
         n = wc.size
-        s = 0.0
+        for j in range(n):
+            acc[j] = 0.0
         m = wr.size
         t = 0
-        while t + 4 <= m:  # four rows per pass: each weight loaded once for four products
-            r0 = pc[i0 + t, c0:c0 + n]
-            r1 = pc[i0 + t + 1, c0:c0 + n]
-            r2 = pc[i0 + t + 2, c0:c0 + n]
-            r3 = pc[i0 + t + 3, c0:c0 + n]
-            d0 = 0.0
-            d1 = 0.0
-            d2 = 0.0
-            d3 = 0.0
+        while t + 8 <= m:
+            i = i0 + t
+            a0, a1, a2, a3 = wr[t], wr[t + 1], wr[t + 2], wr[t + 3]
+            a4, a5, a6, a7 = wr[t + 4], wr[t + 5], wr[t + 6], wr[t + 7]
+            r0, r1 = p[i, c0:c0 + n], p[i + 1, c0:c0 + n]
+            r2, r3 = p[i + 2, c0:c0 + n], p[i + 3, c0:c0 + n]
+            r4, r5 = p[i + 4, c0:c0 + n], p[i + 5, c0:c0 + n]
+            r6, r7 = p[i + 6, c0:c0 + n], p[i + 7, c0:c0 + n]
             for j in range(n):
-                c = wc[j]
-                d0 += r0[j] * c
-                d1 += r1[j] * c
-                d2 += r2[j] * c
-                d3 += r3[j] * c
-            s += (wr[t] * d0 + wr[t + 1] * d1) + (wr[t + 2] * d2 + wr[t + 3] * d3)
-            t += 4
+                acc[j] += ((a0 * (r0[j] - mean) + a1 * (r1[j] - mean))
+                           + (a2 * (r2[j] - mean) + a3 * (r3[j] - mean))) \
+                    + ((a4 * (r4[j] - mean) + a5 * (r5[j] - mean))
+                       + (a6 * (r6[j] - mean) + a7 * (r7[j] - mean)))
+            t += 8
         while t < m:
-            row = pc[i0 + t, c0:c0 + n]
-            d = 0.0
+            a0 = wr[t]
+            r0 = p[i0 + t, c0:c0 + n]
             for j in range(n):
-                d += row[j] * wc[j]
-            s += wr[t] * d
+                acc[j] += a0 * (r0[j] - mean)
             t += 1
+        s = 0.0
+        for j in range(n):
+            s += acc[j] * wc[j]
         total += wts[k] * s
     return total
 

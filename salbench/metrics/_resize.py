@@ -62,7 +62,7 @@ def pillow_coeffs(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray]:
 
 @kernel
 def pillow_resize(pred, quantize, pred_f32, kh, bh, kv, bv, unit, out):
-    """Pillow's bicubic ``Image.resize`` of an 8-bit image into the float64 ``out``: the
+    """Pillow's bicubic ``Image.resize`` of an 8-bit image into ``out`` (float32 or float64): the
     8-bit results, or with ``unit`` ``float32(result) / 255`` (as ``np.asarray(...,
     'float32') / 255`` gives), without forming the 8-bit output image.
 
