@@ -55,7 +55,7 @@ _SCORE = ("import resource, sys; from salbench.cli import main; rc = main(sys.ar
 
 
 def _score_args(preds, root, protocols):
-    return [str(preds), "--dataset", "synth", "--protocol", *protocols, "--no-store",
+    return ["score", str(preds), "--dataset", "synth", "--protocol", *protocols, "--no-store",
             "--out", str(root / "out")]
 
 
@@ -127,7 +127,7 @@ shape = (h, w)
 fixes = [np.stack([rng.integers(0, 480, 500), rng.integers(0, 640, 500)], 1) for _ in range(n)]
 sizes = [(480, 640)] * n
 maps = rng.random((n, *shape), dtype=np.float32)
-score_dataset(maps[:4], fixes[:4], sizes[:4], protocol="mit")  # kernels loaded
+score_dataset(maps[:12], fixes[:12], sizes[:12], protocol="mit")  # kernels loaded
 before = rss_mib()
 score_dataset(maps, fixes, sizes, protocol="mit")
 print(json.dumps({"before_mib": before, "peak_mib": peak_mib()}))

@@ -172,11 +172,13 @@ def antonio_matrix(n: int, n_pad: int, cutoff: float) -> np.ndarray:
 
 
 def _tables(k: np.ndarray, w: np.ndarray) -> tuple:
-    """``(kT, lo, hi, colsum, gram, w, int_lo, int_hi)`` for the filter matrix ``k``:
+    """``(kT, lo, hi, colsum, gram, w, int_lo, int_hi, lag)`` for the filter matrix ``k``:
     ``kT[m]`` is column ``m`` (the blurred unit impulse at ``m``), non-zero only on
     ``lo[m]:hi[m]``; ``colsum[m]`` its total; ``gram = KᵀK``.  Columns ``int_lo..int_hi``
     are the weights ``w`` shifted (centred on ``m``), so kernels read ``w`` there and the
-    dense table only near the borders."""
+    dense table only near the borders; for two such columns ``gram[m, m'] =
+    lag[|m - m'|]`` (``w``'s autocorrelation, a table that stays in L1 cache; empty when
+    the interior is too short)."""
     n = k.shape[0]
     kt = np.ascontiguousarray(k.T)
     nz = kt != 0
@@ -196,10 +198,13 @@ def _tables(k: np.ndarray, w: np.ndarray) -> tuple:
     if int_lo <= int_hi and (np.count_nonzero(kt[int_lo:int_hi + 1]) !=
                              (int_hi - int_lo + 1) * np.count_nonzero(w)):
         int_lo, int_hi = 1, 0  # something beyond the band (wrap-around): use the table
-    out = (kt, lo, hi, colsum, gram, np.ascontiguousarray(w))
+    lag = np.empty(0)
+    if int_lo + 2 * r <= int_hi:  # Gram entries of two interior columns depend on m - m'
+        lag = gram[int_lo, int_lo:int_lo + 2 * r + 1].copy()
+    out = (kt, lo, hi, colsum, gram, np.ascontiguousarray(w), lag)
     for arr in out:
         arr.setflags(write=False)
-    return (*out, int(int_lo), int(int_hi))
+    return (*out[:6], int(int_lo), int(int_hi), lag)
 
 
 @lru_cache(maxsize=16)

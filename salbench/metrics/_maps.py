@@ -66,13 +66,19 @@ def gt_moments(ur, uc, wts, tr, tc):
     ``Σ G² = Σ_kl w_k w_l (K_rᵀK_r)[r_k, r_l] (K_cᵀK_c)[c_k, c_l]``.  With rows sorted and
     banded row tables (supports moving down with the row), the inner loop stops at the
     first pixel whose support no longer overlaps; otherwise it visits every pair.  Pairs
-    whose column supports do not overlap contribute exactly 0 and are skipped."""
-    _, lor, hir, csr, gramr, _, _, _ = tr
-    _, loc, hic, csc, gramc, _, _, _ = tc
+    whose column supports do not overlap contribute exactly 0 and are skipped; pairs of
+    interior rows (columns) read the small lag table instead of the large Gram matrix,
+    whose random reads miss the cache (the two agree to rounding)."""
+    _, lor, hir, csr, gramr, _, ilo_r, ihi_r, lagr = tr
+    _, loc, hic, csc, gramc, _, ilo_c, ihi_c, lagc = tc
     banded = True
     for m in range(1, lor.size):
         if lor[m] < lor[m - 1] or hir[m] < hir[m - 1]:
             banded = False
+    if lagr.size == 0:
+        ihi_r = ilo_r - 1  # no lag table: every row reads the Gram matrix
+    if lagc.size == 0:
+        ihi_c = ilo_c - 1
     s1 = 0.0
     for k in range(ur.size):
         s1 += wts[k] * csr[ur[k]] * csc[uc[k]]
@@ -81,6 +87,8 @@ def gt_moments(ur, uc, wts, tr, tc):
     for k in range(n):
         a = ur[k]
         ca = uc[k]
+        a_in = ilo_r <= a and a <= ihi_r
+        ca_in = ilo_c <= ca and ca <= ihi_c
         s2 += wts[k] * wts[k] * gramr[a, a] * gramc[ca, ca]
         for q in range(k + 1, n):
             b = ur[q]
@@ -88,8 +96,18 @@ def gt_moments(ur, uc, wts, tr, tc):
                 break
             cb = uc[q]
             if loc[cb] >= hic[ca] or loc[ca] >= hic[cb]:
-                continue  # column supports apart: the Gram entry is exactly 0, skip its load
-            s2 += 2.0 * wts[k] * wts[q] * gramr[a, b] * gramc[ca, cb]
+                continue  # column supports apart: the Gram entry is exactly 0
+            d = abs(b - a)
+            if a_in and ilo_r <= b and b <= ihi_r and d < lagr.size:
+                g_r = lagr[d]
+            else:
+                g_r = gramr[a, b]
+            d = abs(cb - ca)
+            if ca_in and ilo_c <= cb and cb <= ihi_c and d < lagc.size:
+                g_c = lagc[d]
+            else:
+                g_c = gramc[ca, cb]
+            s2 += 2.0 * wts[k] * wts[q] * g_r * g_c
     return s1, s2
 
 
@@ -103,8 +121,8 @@ def centred_cov(p, mean, ur, uc, wts, tr, tc):
     row.  Eight patch rows are folded into one row accumulator per pass (an axpy, which
     vectorises), then dotted with the column weights; reassociation moves the result by
     ~1e-16 relative.  ``p`` may be float32 (``replication``'s maps): read in float64."""
-    ktr, lor, hir, _, _, wr_int, lo_r, hi_r = tr
-    ktc, loc, hic, _, _, wc_int, lo_c, hi_c = tc
+    ktr, lor, hir, _, _, wr_int, lo_r, hi_r, _ = tr
+    ktc, loc, hic, _, _, wc_int, lo_c, hi_c, _ = tc
     rr = wr_int.size // 2
     rc = wc_int.size // 2
     acc = np.empty(p.shape[1])
@@ -160,7 +178,7 @@ def centred_cov(p, mean, ur, uc, wts, tr, tc):
 def fixation_lines(ur, uc, wts, tc, w):
     """``(rows, L)``: the distinct fixated rows and, for each, its row of ``F K_cᵀ`` (one
     short axpy per fixated pixel)."""
-    ktc, loc, hic, _, _, wc_int, lo_c, hi_c = tc
+    ktc, loc, hic, _, _, wc_int, lo_c, hi_c, _ = tc
     rc = wc_int.size // 2
     n_rows = 0
     for k in range(ur.size):
