@@ -373,6 +373,7 @@ def test_progress_lines_when_not_a_terminal(tiny_data, tmp_path, capsys):
     lines = [ln for ln in capsys.readouterr().err.splitlines() if "epoch" in ln]
     assert len(lines) == 2 and lines[0].startswith("salbench: shallow-pan-tiny: epoch 1/2")
     assert "train 0." in lines[1] and "val 0." in lines[1] and "img/s" in lines[1]
+    assert "val" not in lines[0]  # no validation in epoch 1: no stale value carried over
 
 
 @pytest.mark.slow

@@ -376,7 +376,7 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
                     checkpoints.prune(out, config.keep_checkpoints)
                 if world > 1:
                     torch.distributed.barrier()
-            bar.epoch_done(done, last_train, last_val)
+            bar.epoch_done(done, last_train, record.get("val_loss"))  # only when measured
             if stopping:
                 interrupted = done < config.last_epoch
                 break
