@@ -7,7 +7,7 @@
 #   STOP_AFTER=1000 bash leaderboards/make_synth.sh   (a GPU: the full schedule)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-STOP_AFTER="${STOP_AFTER:-3}"
+STOP_AFTER="${STOP_AFTER:-${EPOCHS:-3}}"  # EPOCHS: the older name (gpu-checklist.md uses it)
 OUT=runs/leaderboard-synth
 ARGS=(--dataset synth --protocol replication mit salicon pysaliency exact --no-plots
       --store leaderboards)

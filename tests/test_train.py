@@ -240,6 +240,56 @@ def test_bf16_autocast_matches_fp32(tiny_data, tmp_path):
     assert losses["bf16"] == pytest.approx(losses["off"], rel=0.05)
 
 
+def test_compile_failing_at_first_call_falls_back_to_eager(tiny_data, tmp_path, capsys,
+                                                          monkeypatch):
+    """torch.compile returns at once and fails at the first forward (how a missing
+    backend shows on a GPU box): the trainer says so and trains eagerly, to the weights of
+    an eager run."""
+    from salbench.nets.training import loop
+
+    class Lazy:
+        def __init__(self, net):
+            self.net = net
+
+        def __call__(self, x):
+            raise RuntimeError("backend compiler failed\nlong inductor log")
+
+    tr, va = tiny_data
+    cfg = dict(epochs=2, batch_size=16, seed=0, val_every=2)
+    eager = _tiny(0)
+    train(eager.module, "shallow-pan-tiny", tr, va, TrainConfig(compile="off", **cfg),
+          tmp_path / "eager", progress=False)
+    monkeypatch.setattr(loop.torch, "compile", Lazy)
+    fell = _tiny(0)
+    res = train(fell.module, "shallow-pan-tiny", tr, va, TrainConfig(compile="on", **cfg),
+                tmp_path / "fell", progress=False)
+    err = capsys.readouterr().err
+    assert "torch.compile failed (RuntimeError: backend compiler failed)" in err
+    assert "training eagerly" in err and err.count("torch.compile failed") == 1
+    assert res.epochs_run == 2
+    for k, v in eager.module.state_dict().items():
+        assert torch.equal(fell.module.state_dict()[k], v), k
+
+
+def test_bf16_where_unsupported_is_refused_before_training(tiny_data, tmp_path, monkeypatch):
+    """amp = 'bf16' on a device without bf16 is a user error before any step; 'auto'
+    then trains in fp32."""
+    from salbench.errors import UserError
+    from salbench.nets.training import loop
+
+    tr, va = tiny_data
+    monkeypatch.setattr(loop, "bf16_supported", lambda device: False)
+    with pytest.raises(UserError, match="bf16 autocast is not supported"):
+        train(_tiny(0).module, "shallow-pan-tiny", tr, va,
+              TrainConfig(epochs=1, batch_size=16, amp="bf16"), tmp_path / "a",
+              progress=False)
+    assert not list((tmp_path / "a").glob("checkpoint-*"))
+    res = train(_tiny(0).module, "shallow-pan-tiny", tr, va,
+                TrainConfig(epochs=1, batch_size=16, amp="auto"), tmp_path / "b",
+                progress=False)
+    assert res.epochs_run == 1
+
+
 @pytest.mark.slow
 def test_torch_compile_matches_eager(tiny_data, tmp_path):
     """torch.compile (on by default on CUDA) changes only rounding: same trajectory."""
