@@ -2,6 +2,9 @@
 Pillow (the references the protocols name), the replication study's script
 (tests/replication_port.py), and pysaliency when it is installed."""
 
+import math
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -199,14 +202,17 @@ def test_mit_nan_rules(rng):
 
 @pytest.mark.parametrize("blur", ["mit", "salicon"])
 @pytest.mark.parametrize("density", [0.0005, 0.1, 0.6, 0.99, 1.0])
-def test_cc_is_exact_at_any_fixation_density(rng, blur, density):
+@pytest.mark.parametrize("offset", [0.0, 3.0, 1e6])
+def test_cc_is_exact_at_any_fixation_density(rng, blur, density, offset):
     """cc within 1e-12 of a two-pass float64 Pearson correlation against the blurred map,
-    from a few fixated pixels to all of them (mouse samples make maps dense)."""
+    from a few fixated pixels to all of them (mouse samples make maps dense), for maps
+    read uncentred (offset 0) and centred while read (an offset of 10 and of 3e6 standard
+    deviations: centring must not cost digits)."""
     shape = (48, 64)
     n = max(1, int(density * shape[0] * shape[1]))
     lin = rng.choice(shape[0] * shape[1], n, replace=False)
     fix = np.stack([lin // shape[1], lin % shape[1]], 1)
-    pred = rng.random(shape) + 3.0  # an offset: centring must not cost digits
+    pred = rng.random(shape) + offset
     fm = naive.fixation_map(fix, shape)
     g = naive.antonio_gaussian(fm) if blur == "mit" else gaussian_filter(fm, 19)
     proto = get_protocol(blur)
@@ -220,6 +226,23 @@ def test_cc_is_exact_at_any_fixation_density(rng, blur, density):
     b = g.ravel() - g.mean()
     ref = float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()))
     assert got == pytest.approx(ref, abs=1e-12)
+
+
+@pytest.mark.parametrize("protocol", ["mit", "pysaliency", "exact"])
+@pytest.mark.parametrize("offset", [0.0, 1e6])
+def test_nss_is_exact_far_from_zero(rng, protocol, offset):
+    """NSS of a map far from zero (``1e6 + noise``) against rational arithmetic: the
+    rounding of the float64 mean (1e-10 here) must not reach the result."""
+    shape = (24, 32)
+    lin = rng.choice(shape[0] * shape[1], 40, replace=False)  # distinct: every protocol
+    fix = np.stack([lin // shape[1], lin % shape[1]], 1)     # reads the same pixels
+    pred = rng.random(shape) + offset
+    ddof = get_protocol(protocol).nss_ddof
+    vals = [Fraction(v) for v in pred.ravel()]
+    mu = sum(vals) / len(vals)
+    var = sum((v - mu) ** 2 for v in vals) / (len(vals) - ddof)
+    ref = float(sum(vals[i] - mu for i in lin) / len(lin)) / math.sqrt(var)
+    assert nss(pred, fix, protocol=protocol) == pytest.approx(ref, abs=1e-12)
 
 
 def test_given_ground_truth_maps(rng):

@@ -253,11 +253,11 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
 def _cc(p, stats, gt, ur, uc, wts, tr, tc, ws) -> tuple[float, str | None, bool]:
     """(cc, why it is NaN, whether ws[1] now holds the blurred fixation map); ``gt``: a
     given or already built ground truth."""
-    lo, hi, mean, ssd = stats
+    lo, hi, mean, ssd, resid = stats
     if not hi > lo:  # constant: tested exactly (a rounded variance is not exactly 0)
         return np.nan, CONSTANT_PREDICTION, False
     if gt is not None:
-        v = _maps.pearson(p, mean, ssd, gt)
+        v = _maps.pearson(p, mean, ssd, resid, gt)
         return v, (CONSTANT_GT if np.isnan(v) else None), False
     s1, s2 = _maps.gt_moments(ur, uc, wts, tr, tc)
     var_g = s2 - s1 * s1 / p.size
@@ -265,9 +265,13 @@ def _cc(p, stats, gt, ur, uc, wts, tr, tc, ws) -> tuple[float, str | None, bool]
         return np.nan, CONSTANT_GT, False
     if s2 > _maps.DENSE_RATIO * var_g:  # dense fixations: blur in full, two passes
         _maps.gt_map_into(ur, uc, wts, tr, tc, ws[1])
-        v = _maps.pearson(p, mean, ssd, ws[1])
+        v = _maps.pearson(p, mean, ssd, resid, ws[1])
         return v, (CONSTANT_GT if np.isnan(v) else None), True
-    cov = _maps.centred_cov(p, mean, ur, uc, wts, tr, tc)
+    # centre while reading only when the offset would cost digits (a far-off map)
+    shift = mean if abs(mean) > _maps.UNCENTRED_OFFSET * math.sqrt(ssd / p.size) else 0.0
+    # Σ (P - μ) G with μ = mean + resid / n, the exact mean (see _maps.moments)
+    cov = _maps.centred_cov(p, shift, ur, uc, wts, tr, tc) - (mean - shift) * s1 \
+        - resid / p.size * s1
     return cov / math.sqrt(ssd * var_g), None, False
 
 

@@ -25,6 +25,9 @@ DENSITY_MIT = 0
 DENSITY_PYSALIENCY = 1
 # Σ G² above this multiple of n·Var(G): the one-pass variance would lose digits; go dense
 DENSE_RATIO = 1e3
+# Σ P G may be taken uncentred (then minus mean·Σ G) when |mean(P)| is at most this many
+# standard deviations of P: the cancellation then costs a few ulps of CC, not digits
+UNCENTRED_OFFSET = 4.0
 # a ground truth whose range is below this fraction of its maximum is constant (rounding
 # ripples of a blur of an all-fixated map are not structure)
 FLAT_RELATIVE = 1e-12
@@ -35,7 +38,11 @@ BLOCK = 128
 
 @kernel
 def moments(x):
-    """``(min, max, mean, Σ (x - mean)²)`` of a map, in float64 (two passes, block sums)."""
+    """``(min, max, mean, Σ (x - μ)², Σ (x - mean))`` of a map, in float64 (two passes,
+    block sums).  ``mean`` is the float64 mean, ``μ`` the exact one: the last value is the
+    residual ``n (μ - mean)`` of the corrected two-pass algorithm (Chan, Golub and LeVeque),
+    which kernels that do not centre their other operand add back (a map far from zero, e.g.
+    ``1e6 + noise``, otherwise loses ~1e-9 of CC to the rounding of its mean)."""
     flat = x.ravel()
     n = flat.size
     lo = flat[0]
@@ -51,13 +58,17 @@ def moments(x):
         total += part
     mean = total / n
     ssd = 0.0
+    resid = 0.0
     for b in range(0, n, BLOCK):
         part = 0.0
+        rpart = 0.0
         for i in range(b, min(n, b + BLOCK)):
             d = flat[i] - mean
             part += d * d
+            rpart += d
         ssd += part
-    return lo, hi, mean, ssd
+        resid += rpart
+    return lo, hi, mean, ssd - resid * resid / n, resid
 
 
 @kernel
@@ -112,15 +123,16 @@ def gt_moments(ur, uc, wts, tr, tc):
 
 
 @kernel(fastmath={"reassoc", "contract"})
-def centred_cov(p, mean, ur, uc, wts, tr, tc):
-    """``Σ (P - P̄) G`` with ``G`` the blurred fixation map: one patch of ``P - mean`` per
-    fixated pixel, ``Σ_k w_k Σ_j K_c[j, c_k] Σ_i K_r[i, r_k] (P[i, j] - mean)`` (153x153
-    at sigma 19), centred as it is read (no centred copy of the map: that pass cost as
-    much as the patches saved).  Column ``m`` of a filter matrix is its weights shifted
-    when ``int_lo <= m <= int_hi`` (no border, no wrap-around), else the dense table's
-    row.  Eight patch rows are folded into one row accumulator per pass (an axpy, which
-    vectorises), then dotted with the column weights; reassociation moves the result by
-    ~1e-16 relative.  ``p`` may be float32 (``replication``'s maps): read in float64."""
+def centred_cov(p, shift, ur, uc, wts, tr, tc):
+    """``Σ (P - shift) G`` with ``G`` the blurred fixation map: one patch of ``P - shift``
+    per fixated pixel, ``Σ_k w_k Σ_j K_c[j, c_k] Σ_i K_r[i, r_k] (P[i, j] - shift)``
+    (153x153 at sigma 19), shifted as it is read (no shifted copy of the map: that pass
+    cost as much as the patches saved); ``shift = 0`` skips the subtraction.  Column ``m``
+    of a filter matrix is its weights shifted when ``int_lo <= m <= int_hi`` (no border,
+    no wrap-around), else the dense table's row.  Eight patch rows are folded into one row
+    accumulator per pass (an axpy, which vectorises), then dotted with the column weights;
+    reassociation moves the result by ~1e-16 relative.  ``p`` may be float32
+    (``replication``'s maps): read in float64."""
     ktr, lor, hir, _, _, wr_int, lo_r, hi_r, _ = tr
     ktc, loc, hic, _, _, wc_int, lo_c, hi_c, _ = tc
     rr = wr_int.size // 2
@@ -155,17 +167,24 @@ def centred_cov(p, mean, ur, uc, wts, tr, tc):
             r2, r3 = p[i + 2, c0:c0 + n], p[i + 3, c0:c0 + n]
             r4, r5 = p[i + 4, c0:c0 + n], p[i + 5, c0:c0 + n]
             r6, r7 = p[i + 6, c0:c0 + n], p[i + 7, c0:c0 + n]
-            for j in range(n):
-                acc[j] += ((a0 * (r0[j] - mean) + a1 * (r1[j] - mean))
-                           + (a2 * (r2[j] - mean) + a3 * (r3[j] - mean))) \
-                    + ((a4 * (r4[j] - mean) + a5 * (r5[j] - mean))
-                       + (a6 * (r6[j] - mean) + a7 * (r7[j] - mean)))
+            if shift == 0.0:  # two loops, not a branch per element: both vectorise
+                for j in range(n):
+                    acc[j] += ((a0 * np.float64(r0[j]) + a1 * np.float64(r1[j]))
+                               + (a2 * np.float64(r2[j]) + a3 * np.float64(r3[j]))) \
+                        + ((a4 * np.float64(r4[j]) + a5 * np.float64(r5[j]))
+                           + (a6 * np.float64(r6[j]) + a7 * np.float64(r7[j])))
+            else:
+                for j in range(n):
+                    acc[j] += ((a0 * (r0[j] - shift) + a1 * (r1[j] - shift))
+                               + (a2 * (r2[j] - shift) + a3 * (r3[j] - shift))) \
+                        + ((a4 * (r4[j] - shift) + a5 * (r5[j] - shift))
+                           + (a6 * (r6[j] - shift) + a7 * (r7[j] - shift)))
             t += 8
         while t < m:
             a0 = wr[t]
             r0 = p[i0 + t, c0:c0 + n]
             for j in range(n):
-                acc[j] += a0 * (r0[j] - mean)
+                acc[j] += a0 * (r0[j] - shift)
             t += 1
         s = 0.0
         for j in range(n):
@@ -213,10 +232,10 @@ def gt_map_into(ur, uc, wts, tr, tc, g) -> None:
 
 
 @kernel
-def pearson(a, mean_a, ssd_a, b):
-    """Pearson correlation of two dense maps, two-pass in float64 with block sums
-    (``a``'s moments given); NaN when ``b`` is constant (within ``FLAT_RELATIVE`` of its
-    magnitude)."""
+def pearson(a, mean_a, ssd_a, resid_a, b):
+    """Pearson correlation of two dense maps, corrected two-pass in float64 with block
+    sums (``a``'s moments given, see :func:`moments`); NaN when ``b`` is constant (within
+    ``FLAT_RELATIVE`` of its magnitude)."""
     fa = a.ravel()
     fb = b.ravel()
     n = fb.size
@@ -236,15 +255,22 @@ def pearson(a, mean_a, ssd_a, b):
     mb = total / n
     sab = 0.0
     sbb = 0.0
+    sy = 0.0
     for k in range(0, n, BLOCK):
         pab = 0.0
         pbb = 0.0
+        py = 0.0
         for i in range(k, min(n, k + BLOCK)):
             y = fb[i] - mb
             pab += (fa[i] - mean_a) * y
             pbb += y * y
+            py += y
         sab += pab
         sbb += pbb
+        sy += py
+    # corrected two-pass: remove what the rounding of either mean leaves in the sums
+    sab -= resid_a * sy / n
+    sbb -= sy * sy / n
     return sab / math.sqrt(ssd_a * sbb)
 
 
@@ -387,8 +413,8 @@ def unique_pixels(rows: np.ndarray, cols: np.ndarray, width: int
 def nss(p: np.ndarray, positions: np.ndarray, stats, ddof: int, constant_zero: bool) -> float:
     """Mean z-scored map at ``positions`` (flat indices; repeated ones count again); a
     constant map gives 0 with ``constant_zero`` (the division is skipped), else NaN."""
-    lo, hi, mean, ssd = stats
+    lo, hi, mean, ssd, resid = stats
     if not hi > lo:
         return 0.0 if constant_zero else float("nan")
     std = math.sqrt(ssd / (p.size - ddof))
-    return float(((p.ravel()[positions] - mean) / std).mean())
+    return float((((p.ravel()[positions] - mean) - resid / p.size) / std).mean())
