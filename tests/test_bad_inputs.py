@@ -23,6 +23,11 @@ def _density():
     return load(DatasetSpec(n_train=24, n_val=N), "val").extras["density"]
 
 
+def _density_npy(w: Path) -> None:
+    """Valid predictions for the tiny val split, as ``p.npy``."""
+    np.save(w / "p.npy", _density())
+
+
 def _names():
     return [f"synth_val_{i:06d}" for i in range(N)]
 
@@ -122,33 +127,33 @@ CASES = [
      "file name too long"),
     ("out-is-a-directory", lambda w: (np.save(w / "p.npy", _density()), (w / "d").mkdir()),
      ["score", "p.npy", "--out", "d"], "cannot write a directory"),
-    ("name-with-slash", lambda w: np.save(w / "p.npy", _density()),
+    ("name-with-slash", _density_npy,
      ["score", "p.npy", "--name", "../../x"], "may hold only"),
-    ("name-300", lambda w: np.save(w / "p.npy", _density()),
+    ("name-300", _density_npy,
      ["score", "p.npy", "--name", "n" * 300], "300 characters long"),
-    ("name-with-pipe", lambda w: np.save(w / "p.npy", _density()),
+    ("name-with-pipe", _density_npy,
      ["score", "p.npy", "--name", "a|b"], "may hold only"),
     ("stem-with-space", lambda w: np.save(w / "my preds.npy", _density()),
      ["score", "my preds.npy"], "give one with --name"),
     # ---- options -------------------------------------------------------------------
-    ("seed-2**70", lambda w: np.save(w / "p.npy", _density()),
+    ("seed-2**70", _density_npy,
      ["score", "p.npy", "--seed", str(2**70)], "seed must be an integer"),
-    ("seed-negative", lambda w: np.save(w / "p.npy", _density()),
+    ("seed-negative", _density_npy,
      ["score", "p.npy", "--seed", "-1"], "seed must be an integer"),
     ("seed-not-a-number", None, ["score", "p.npy", "--seed", "x"], "invalid int value"),
-    ("metric-unknown", lambda w: np.save(w / "p.npy", _density()),
+    ("metric-unknown", _density_npy,
      ["score", "p.npy", "--metrics", "ccc"], "did you mean 'cc'"),
-    ("metric-not-in-protocol", lambda w: np.save(w / "p.npy", _density()),
+    ("metric-not-in-protocol", _density_npy,
      ["score", "p.npy", "--metrics", "nss"], "defines none of nss"),
     ("protocol-unknown", None, ["score", "p.npy", "--protocol", "mitt"], "invalid choice"),
-    ("protocol-option-field", lambda w: np.save(w / "p.npy", _density()),
+    ("protocol-option-field", _density_npy,
      ["score", "p.npy", "--protocol-option", "judd_jiter=0"], "did you mean 'judd_jitter'"),
-    ("protocol-option-form", lambda w: np.save(w / "p.npy", _density()),
+    ("protocol-option-form", _density_npy,
      ["score", "p.npy", "--protocol-option", "judd_jitter"], "not FIELD=VALUE"),
-    ("protocol-option-value", lambda w: np.save(w / "p.npy", _density()),
+    ("protocol-option-value", _density_npy,
      ["score", "p.npy", "--protocol-option", "auc=foo"], "protocol field auc = 'foo'"),
     ("normalize-unknown", None, ["score", "p.npy", "--normalize", "zscore"], "invalid choice"),
-    ("given-maps-absent", lambda w: np.save(w / "p.npy", _density()),
+    ("given-maps-absent", _density_npy,
      ["score", "p.npy", "--gt-maps", "--protocol", "mit"], "has no given ground-truth maps"),
     ("salicon-no-data-dir", None, ["score", "p.npy", "--dataset", "salicon"],
      "needs --data-dir"),

@@ -88,6 +88,13 @@ def _state(path):
     return load_checkpoint(path)["state_dict"]
 
 
+def _assert_same_weights(path_a, path_b):
+    """Every tensor of checkpoint ``path_a`` equals its namesake in ``path_b`` bit for bit."""
+    a, b = _state(path_a), _state(path_b)
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
 def test_interrupted_run_resumes_to_the_same_weights(tiny_data, tmp_path):
     """Train 4 epochs straight; train again, stop after epoch 2 (the checkpoint), resume:
     the weights are identical."""
@@ -105,10 +112,8 @@ def test_interrupted_run_resumes_to_the_same_weights(tiny_data, tmp_path):
     res = train(m2.module, "shallow-pan-tiny", tr, va, cfg, tmp_path / "resumed",
                 progress=False)
     assert res.resumed_from == 2 and res.epochs_run == 2
-    a = _state(tmp_path / "straight" / "checkpoint-epoch00004.pt")
-    b = _state(tmp_path / "resumed" / "checkpoint-epoch00004.pt")
-    for k in a:
-        assert torch.equal(a[k], b[k]), k
+    _assert_same_weights(tmp_path / "straight" / "checkpoint-epoch00004.pt",
+                         tmp_path / "resumed" / "checkpoint-epoch00004.pt")
     la = read_log(tmp_path / "straight" / "train_log.jsonl")
     lb = read_log(tmp_path / "resumed" / "train_log.jsonl")
     assert [r["epoch"] for r in lb] == [1, 2, 3, 4]  # nothing lost, nothing doubled
@@ -156,10 +161,8 @@ def test_killed_process_resumes(tmp_path, monkeypatch):
     proc.wait()
     assert latest_checkpoint(out) is not None
     subprocess.run([*args, "--out", str(out)], env=env, check=True, capture_output=True)
-    a = _state(tmp_path / "straight" / "checkpoint-epoch00006.pt")
-    b = _state(out / "checkpoint-epoch00006.pt")
-    for k in a:
-        assert torch.equal(a[k], b[k]), k
+    _assert_same_weights(tmp_path / "straight" / "checkpoint-epoch00006.pt",
+                         out / "checkpoint-epoch00006.pt")
 
 
 @pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # the hand-made hostile file
@@ -207,10 +210,8 @@ def test_damaged_last_checkpoint_falls_back(tiny_data, tmp_path, capsys):
     assert res.resumed_from == 1
     assert "is damaged" in capsys.readouterr().err
     assert list((tmp_path / "cut").glob("checkpoint-epoch00002.pt.damaged-*"))
-    a = _state(tmp_path / "straight" / "checkpoint-epoch00003.pt")
-    b = _state(tmp_path / "cut" / "checkpoint-epoch00003.pt")
-    for k in a:
-        assert torch.equal(a[k], b[k]), k
+    _assert_same_weights(tmp_path / "straight" / "checkpoint-epoch00003.pt",
+                         tmp_path / "cut" / "checkpoint-epoch00003.pt")
 
 
 def test_resuming_under_other_settings_is_refused(tiny_data, tmp_path):
@@ -393,17 +394,14 @@ def test_stop_after_then_extend_and_resume_from_a_path(tiny_data, tmp_path):
                 TrainConfig(epochs=4, batch_size=16, checkpoint_every=10, seed=5),
                 tmp_path / "staged", progress=False)
     assert res.resumed_from == 2 and res.epochs_done == 4
-    a = _state(tmp_path / "straight" / "checkpoint-epoch00004.pt")
-    b = _state(tmp_path / "staged" / "checkpoint-epoch00004.pt")
-    for k in a:
-        assert torch.equal(a[k], b[k]), k
+    _assert_same_weights(tmp_path / "straight" / "checkpoint-epoch00004.pt",
+                         tmp_path / "staged" / "checkpoint-epoch00004.pt")
     res = train(_tiny(9).module, "shallow-pan-tiny", tr, va, full, tmp_path / "elsewhere",
                 resume_from=tmp_path / "straight" / "checkpoint-epoch00002.pt",
                 progress=False)
     assert res.resumed_from == 2
-    c = _state(tmp_path / "elsewhere" / "checkpoint-epoch00004.pt")
-    for k in a:
-        assert torch.equal(a[k], c[k]), k
+    _assert_same_weights(tmp_path / "straight" / "checkpoint-epoch00004.pt",
+                         tmp_path / "elsewhere" / "checkpoint-epoch00004.pt")
 
 
 def test_stale_temporary_checkpoints_are_cleaned(tiny_data, tmp_path, capsys):
@@ -450,10 +448,8 @@ def test_sigint_stops_cleanly_and_resumes_to_the_same_weights(tmp_path):
     assert "Traceback" not in err and "Resume with: salbench run shallow-pan-tiny" in err
     assert checkpoints.latest(out) is not None
     subprocess.run([*args, "--out", str(out)], env=env, check=True, capture_output=True)
-    a = _state(tmp_path / "straight" / "checkpoint-epoch00006.pt")
-    b = _state(out / "checkpoint-epoch00006.pt")
-    for k in a:
-        assert torch.equal(a[k], b[k]), k
+    _assert_same_weights(tmp_path / "straight" / "checkpoint-epoch00006.pt",
+                         out / "checkpoint-epoch00006.pt")
 
 
 def test_a_stop_inside_an_epoch_loses_nothing(tiny_data, tmp_path, monkeypatch, capsys):
@@ -488,10 +484,8 @@ def test_a_stop_inside_an_epoch_loses_nothing(tiny_data, tmp_path, monkeypatch, 
     res = train(_tiny(1).module, "shallow-pan-tiny", tr, va, cfg, tmp_path / "cut",
                 progress=False)
     assert res.resumed_from == 1 and res.epochs_done == 2
-    a = _state(tmp_path / "straight" / "checkpoint-epoch00002.pt")
-    b = _state(tmp_path / "cut" / "checkpoint-epoch00002.pt")
-    for k in a:
-        assert torch.equal(a[k], b[k]), k
+    _assert_same_weights(tmp_path / "straight" / "checkpoint-epoch00002.pt",
+                         tmp_path / "cut" / "checkpoint-epoch00002.pt")
     la = read_log(tmp_path / "straight" / "train_log.jsonl")
     lb = read_log(tmp_path / "cut" / "train_log.jsonl")
     assert [r["train_loss"] for r in la] == [r["train_loss"] for r in lb]
