@@ -76,6 +76,12 @@ class Plan:
             plan.log_baseline = _maps.log_baseline(plan.baseline, P.MATLAB_EPS)
         return plan
 
+    @property
+    def float32_maps(self) -> bool:
+        """The prepared map holds float32 values, and min-max scaling runs in float32
+        (``replication``: Pillow's 8-bit resize, then numpy on float32 arrays)."""
+        return self.proto.resize == P.RESIZE_PILLOW_U8
+
 
 class _Workspace(threading.local):
     """Per-thread maps reused across the images one thread scores (fresh large
@@ -181,8 +187,7 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
                     splits[m] = np.full(max(proto.splits, 1), np.nan)
         return values, splits, why
 
-    prep = _WS.prepared(plan.shape, np.float32 if proto.resize == P.RESIZE_PILLOW_U8
-                        else np.float64)
+    prep = _WS.prepared(plan.shape, np.float32 if plan.float32_maps else np.float64)
     p = prepare(plan, pred, f32, prep[0], prep[1])
     ws = _WS.scratch(plan.shape)  # ws[0]: scratch; ws[1]: the ground truth
     ulin, counts = _maps.unique_pixels(rows, cols, w)
@@ -309,7 +314,7 @@ def _aucs(plan, p, stats, ws, ulin, every, seed, stream, pool, values, splits, w
     if not grid:
         return
     kind = _AUC_KIND[proto.auc]
-    as_f32 = proto.resize == P.RESIZE_PILLOW_U8
+    as_f32 = plan.float32_maps
     zero = proto.grid_constant == P.CONSTANT_ZERO
     lo, hi = stats[0], stats[1]
     if not hi > lo and not zero:  # the references divide 0 by 0
