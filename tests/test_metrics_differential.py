@@ -228,6 +228,33 @@ def test_cc_is_exact_at_any_fixation_density(rng, blur, density, offset):
     assert got == pytest.approx(ref, abs=1e-12)
 
 
+@pytest.mark.parametrize("blur", ["mit", "salicon"])
+@pytest.mark.parametrize("path", ["patches", "dense map"])
+@pytest.mark.parametrize("offset", [0.0, 1e6])
+def test_cc_by_patches_and_by_dense_map(rng, monkeypatch, blur, path, offset):
+    """Both ways cc is computed (patches with Gram sums, or the blurred map formed) within
+    1e-12 of a two-pass Pearson correlation, on an image with interior rows and columns
+    (Gram entries from the lag table) and fixations on every border and corner (entries
+    from the border rows of the Gram matrix)."""
+    from salbench.metrics import _maps
+
+    monkeypatch.setattr(_maps, "DENSE_WORK", 0.0 if path == "dense map" else math.inf)
+    shape = (240, 330)
+    edges = [(0, 0), (0, 329), (239, 0), (239, 329), (0, 160), (239, 40), (120, 0),
+             (100, 329), (3, 77), (236, 250), (75, 75), (164, 254), (76, 76), (163, 253)]
+    fix = np.concatenate([random_fixations(rng, 80, shape), np.array(edges)])
+    pred = rng.random(shape) + offset
+    fm = naive.fixation_map(fix, shape)
+    g = naive.antonio_gaussian(fm) if blur == "mit" else gaussian_filter(fm, 19)
+    proto = get_protocol(blur)
+    if blur == "salicon":
+        proto = proto.replace(fixation_filter="none")
+    a = pred.ravel() - pred.mean()
+    b = g.ravel() - g.mean()
+    ref = float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()))
+    assert cc(pred, fix, protocol=proto) == pytest.approx(ref, abs=1e-12)
+
+
 @pytest.mark.parametrize("protocol", ["mit", "pysaliency", "exact"])
 @pytest.mark.parametrize("offset", [0.0, 1e6])
 def test_nss_is_exact_far_from_zero(rng, protocol, offset):
@@ -414,6 +441,33 @@ def test_grid_aucs_match_naive_with_same_draws(rng, protocol, grid):
     expect = naive.grid_auc_splits(pos, neg, grid)
     got = sauc(pred, fix, other, protocol=protocol, seed=seed, stream=stream, return_splits=True)
     agree(got, expect, metric="sauc", **ref)
+
+
+@pytest.mark.parametrize("exclude_self", [False, True])
+def test_union_of_other_maps_matches_naive(rng, exclude_self):
+    """sauc's pool of the sampled protocols: the union of the fixated pixels of the images
+    the stream picks, rescaled by integer floor to this image's size; images of odd
+    sizes (a mark array that is no whole number of 64-bit words)."""
+    from salbench.metrics import _pools, _rng
+    from salbench.metrics.dataset import PackedFixations, _Marks
+
+    sizes = np.array([(7, 9), (13, 5), (7, 9), (21, 11), (9, 9), (7, 9)] * 3)
+    fixes = [random_fixations(rng, int(rng.integers(1, 12)), tuple(s)) for s in sizes]
+    packed = PackedFixations.of(fixes)
+    rows, cols = packed.rc[:, 0].astype(np.int64), packed.rc[:, 1].astype(np.int64)
+    marks = _Marks()
+    for i in range(len(sizes)):
+        h, w = sizes[i]
+        got = _pools.union_of_maps(i, len(sizes), h, w, packed.offsets, rows, cols, sizes, 3, 4,
+                                   exclude_self, *marks.get(h * w))
+        picked = _rng.draw_permutation(3, i, _rng.OTHERS, 0, len(sizes) - exclude_self, 4)
+        lin = set()
+        for o in picked:
+            o = o + 1 if exclude_self and o >= i else o
+            for r, c in fixes[o]:
+                lin.add(int(r) * h // int(sizes[o][0]) * w + int(c) * w // int(sizes[o][1]))
+        assert got.tolist() == sorted(lin)
+        assert not marks.get(h * w)[0].any()  # left all-False for the next image
 
 
 # ---- the replication study's script ------------------------------------------------------

@@ -51,62 +51,59 @@ def blur_into(src, w, as_f32, out):
     ``x[0]*w[0]`` then ``+= (x[-j] + x[j]) * w[j]`` for j = r..1 (its order for symmetric
     kernels), and stores each pass in the array's dtype: with ``as_f32`` both passes are
     rounded to float32, as scipy does for float32 input.  Here the two passes are fused
-    row by row and vectorised across the row, taps applied in the same order; every output
-    sees the same operations, so the result is bitwise scipy's.
+    row by row and vectorised across the row, taps applied two per pass over the row in
+    the same order; every output sees the same operations, so the result is bitwise
+    scipy's.  (Four taps per pass run no faster and take five times as long to compile.)
     """
     h, wd = src.shape
     r = w.size // 2
     w0 = w[r]
     acc = np.empty(wd)
     line = np.empty(wd + 2 * r)
+    # the row between the vertical and horizontal passes, a view between its reflected
+    # borders: written and read through the view, the loops run ~25% faster than through
+    # offset indices into ``line``
+    mid = line[r:r + wd]
     for i in range(h):
         a = src[i]
         for c in range(wd):
             acc[c] = a[c] * w0
         j = -r
-        while j + 2 <= 0:  # two taps per pass over acc (same order of operations)
-            l0 = src[reflect_index(i + j, h)]
-            h0 = src[reflect_index(i - j, h)]
-            l1 = src[reflect_index(i + j + 1, h)]
-            h1 = src[reflect_index(i - j - 1, h)]
-            w0_ = w[r + j]
-            w1_ = w[r + j + 1]
+        while j + 2 <= 0:
+            l0, h0 = src[reflect_index(i + j, h)], src[reflect_index(i - j, h)]
+            l1, h1 = src[reflect_index(i + j + 1, h)], src[reflect_index(i - j - 1, h)]
+            w_0, w_1 = w[r + j], w[r + j + 1]
             for c in range(wd):  # pair sums in double, as scipy
-                acc[c] = (acc[c] + (np.float64(l0[c]) + h0[c]) * w0_) \
-                    + (np.float64(l1[c]) + h1[c]) * w1_
+                acc[c] = (acc[c] + (np.float64(l0[c]) + h0[c]) * w_0) \
+                    + (np.float64(l1[c]) + h1[c]) * w_1
             j += 2
         while j < 0:
-            lo = src[reflect_index(i + j, h)]
-            hi = src[reflect_index(i - j, h)]
+            lo, hi = src[reflect_index(i + j, h)], src[reflect_index(i - j, h)]
             wj = w[r + j]
             for c in range(wd):
                 acc[c] += (np.float64(lo[c]) + hi[c]) * wj
             j += 1
         if as_f32:  # separate loops: no per-element branch, so both vectorise
             for c in range(wd):
-                line[r + c] = np.float32(acc[c])
+                mid[c] = np.float32(acc[c])
         else:
             for c in range(wd):
-                line[r + c] = acc[c]
+                mid[c] = acc[c]
         for k in range(r):
-            line[k] = line[r + reflect_index(k - r, wd)]
-            line[r + wd + k] = line[r + reflect_index(wd + k, wd)]
+            line[k] = mid[reflect_index(k - r, wd)]
+            line[r + wd + k] = mid[reflect_index(wd + k, wd)]
         for c in range(wd):
-            acc[c] = line[r + c] * w0
+            acc[c] = mid[c] * w0
         j = -r
         while j + 2 <= 0:  # slices keep indices non-negative: SIMD
-            l0 = line[r + j:r + j + wd]
-            h0 = line[r - j:r - j + wd]
-            l1 = line[r + j + 1:r + j + 1 + wd]
-            h1 = line[r - j - 1:r - j - 1 + wd]
-            w0_ = w[r + j]
-            w1_ = w[r + j + 1]
+            l0, h0 = line[r + j:r + j + wd], line[r - j:r - j + wd]
+            l1, h1 = line[r + j + 1:r + j + 1 + wd], line[r - j - 1:r - j - 1 + wd]
+            w_0, w_1 = w[r + j], w[r + j + 1]
             for c in range(wd):
-                acc[c] = (acc[c] + (l0[c] + h0[c]) * w0_) + (l1[c] + h1[c]) * w1_
+                acc[c] = (acc[c] + (l0[c] + h0[c]) * w_0) + (l1[c] + h1[c]) * w_1
             j += 2
         while j < 0:
-            lo = line[r + j:r + j + wd]
-            hi = line[r - j:r - j + wd]
+            lo, hi = line[r + j:r + j + wd], line[r - j:r - j + wd]
             wj = w[r + j]
             for c in range(wd):
                 acc[c] += (lo[c] + hi[c]) * wj
@@ -176,9 +173,9 @@ def _tables(k: np.ndarray, w: np.ndarray) -> tuple:
     ``kT[m]`` is column ``m`` (the blurred unit impulse at ``m``), non-zero only on
     ``lo[m]:hi[m]``; ``colsum[m]`` its total; ``gram = KᵀK``.  Columns ``int_lo..int_hi``
     are the weights ``w`` shifted (centred on ``m``), so kernels read ``w`` there and the
-    dense table only near the borders; for two such columns ``gram[m, m'] =
-    lag[|m - m'|]`` (``w``'s autocorrelation, a table that stays in L1 cache; empty when
-    the interior is too short)."""
+    dense table only near the borders.  For two such columns ``gram[m, m'] =
+    lag[|m - m'|]`` (``w``'s autocorrelation, 0 beyond ``2r``; length ``n``): a table that
+    stays in cache, where random reads of ``gram`` miss it."""
     n = k.shape[0]
     kt = np.ascontiguousarray(k.T)
     nz = kt != 0
@@ -198,9 +195,10 @@ def _tables(k: np.ndarray, w: np.ndarray) -> tuple:
     if int_lo <= int_hi and (np.count_nonzero(kt[int_lo:int_hi + 1]) !=
                              (int_hi - int_lo + 1) * np.count_nonzero(w)):
         int_lo, int_hi = 1, 0  # something beyond the band (wrap-around): use the table
-    lag = np.empty(0)
-    if int_lo + 2 * r <= int_hi:  # Gram entries of two interior columns depend on m - m'
-        lag = gram[int_lo, int_lo:int_lo + 2 * r + 1].copy()
+    lag = np.zeros(n)
+    if int_lo <= int_hi:  # Gram entries of two interior columns depend on m - m' only
+        span = min(2 * r, int_hi - int_lo) + 1
+        lag[:span] = gram[int_lo, int_lo:int_lo + span]
     out = (kt, lo, hi, colsum, gram, np.ascontiguousarray(w), lag)
     for arr in out:
         arr.setflags(write=False)

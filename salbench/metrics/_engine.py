@@ -214,9 +214,12 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
             ground_truth()  # needed anyway: cc in two dense passes is cheaper than patches
         v, reason, dense = _cc(p, stats, ws[1] if g_ready else gt, ur, uc, wts, tr, tc, ws)
         g_ready = g_ready or dense
-        if reason == CONSTANT_PREDICTION and proto.cc_constant == P.CONSTANT_ZERO \
-                and not _gt_constant(gt, ur, uc, wts, tr, tc, p.size):
-            v, reason = 0.0, None
+        if reason == CONSTANT_PREDICTION and proto.cc_constant == P.CONSTANT_ZERO:
+            formed = g_ready or gt is not None or _maps.patches_cost_more(ur, tr, tc,
+                                                                          plan.shape)
+            if not _gt_constant(ground_truth() if formed else None, ur, uc, wts, tr, tc,
+                                p.size):
+                v, reason = 0.0, None
         values["cc"] = v
         if reason:
             why["cc"] = reason
@@ -264,11 +267,14 @@ def _cc(p, stats, gt, ur, uc, wts, tr, tc, ws) -> tuple[float, str | None, bool]
     if gt is not None:
         v = _maps.pearson(p, mean, ssd, resid, gt)
         return v, (CONSTANT_GT if np.isnan(v) else None), False
-    s1, s2 = _maps.gt_moments(ur, uc, wts, tr, tc)
-    var_g = s2 - s1 * s1 / p.size
-    if not var_g > _maps.FLAT_RELATIVE * s2:
-        return np.nan, CONSTANT_GT, False
-    if s2 > _maps.DENSE_RATIO * var_g:  # dense fixations: blur in full, two passes
+    dense = _maps.patches_cost_more(ur, tr, tc, p.shape)
+    if not dense:
+        s1, s2 = _maps.gt_moments(ur, uc, wts, tr, tc)
+        var_g = s2 - s1 * s1 / p.size
+        if not var_g > _maps.FLAT_RELATIVE * s2:
+            return np.nan, CONSTANT_GT, False
+        dense = s2 > _maps.DENSE_RATIO * var_g  # the one-pass variance would lose digits
+    if dense:  # blur in full, correlate in two passes
         _maps.gt_map_into(ur, uc, wts, tr, tc, ws[1])
         v = _maps.pearson(p, mean, ssd, resid, ws[1])
         return v, (CONSTANT_GT if np.isnan(v) else None), True
@@ -281,6 +287,8 @@ def _cc(p, stats, gt, ur, uc, wts, tr, tc, ws) -> tuple[float, str | None, bool]
 
 
 def _gt_constant(gt, ur, uc, wts, tr, tc, n) -> bool:
+    """Whether the ground truth is constant: from the map ``gt`` when it is formed, else
+    from its Gram sums."""
     if gt is not None:
         lo, hi = float(gt.min()), float(gt.max())
         return not hi - lo > _maps.FLAT_RELATIVE * max(abs(lo), abs(hi))

@@ -3,13 +3,14 @@
 The continuous ground truth of a protocol is the fixation map blurred with a Gaussian
 (``G = K_r F K_cᵀ``, see ``_blur.py``; ``F`` holds 1 per fixated pixel, or the fixation
 count).  CC needs only ``Σ G``, ``Σ G²`` and ``Σ (P - P̄)·G``, computed from the fixated
-pixels without forming ``G`` — unless the fixation map is so dense that ``Σ G² - (Σ G)²/n``
-would cancel, when ``G`` is formed and correlated in two passes.  KLD and SIM need ``G``
+pixels without forming ``G`` — unless there are so many fixated pixels that forming ``G``
+is cheaper, or the fixation map is so dense that ``Σ G² - (Σ G)²/n`` would cancel: then
+``G`` is formed and correlated in two passes.  KLD and SIM need ``G``
 itself, built from the fixated rows only.
 
-Each kernel is written out in one function, without calls to other kernels: numba pays a
-fixed cost per compiled function (typing, lowering, linking: ~0.4 s), and the first call
-of a metric should not wait for a dozen of them.
+Each kernel is written out in one function, without calls to other kernels (a helper is
+inlined into its caller's IR): numba pays a fixed cost per compiled function (typing,
+lowering, linking: ~0.4 s), and the first call of a metric should not wait for a dozen.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ DENSITY_MIT = 0
 DENSITY_PYSALIENCY = 1
 # Σ G² above this multiple of n·Var(G): the one-pass variance would lose digits; go dense
 DENSE_RATIO = 1e3
+# patches cost more than forming G when #pixels x patch area exceeds this multiple of
+# #fixated rows x H x W (measured: a BLAS multiply-add is ~4x cheaper than a patch's;
+# 480x640, sigma 19: the two meet at ~1,000 fixated pixels)
+DENSE_WORK = 0.25
 # Σ P G may be taken uncentred (then minus mean·Σ G) when |mean(P)| is at most this many
 # standard deviations of P: the cancellation then costs a few ulps of CC, not digits
 UNCENTRED_OFFSET = 4.0
@@ -36,33 +41,34 @@ FLAT_RELATIVE = 1e-12
 BLOCK = 128
 
 
-@kernel
+@kernel(fastmath={"reassoc", "contract"})
 def moments(x):
     """``(min, max, mean, Σ (x - μ)², Σ (x - mean))`` of a map, in float64 (two passes,
     block sums).  ``mean`` is the float64 mean, ``μ`` the exact one: the last value is the
     residual ``n (μ - mean)`` of the corrected two-pass algorithm (Chan, Golub and LeVeque),
     which kernels that do not centre their other operand add back (a map far from zero, e.g.
-    ``1e6 + noise``, otherwise loses ~1e-9 of CC to the rounding of its mean)."""
+    ``1e6 + noise``, otherwise loses ~1e-9 of CC to the rounding of its mean).  Sums
+    reassociate within a block, so the loops vectorise (maps are validated finite)."""
     flat = x.ravel()
     n = flat.size
-    lo = flat[0]
-    hi = flat[0]
+    lo = np.float64(flat[0])
+    hi = lo
     total = 0.0
-    for b in range(0, n, BLOCK):
+    for k in range(0, n, BLOCK):
         part = 0.0
-        for i in range(b, min(n, b + BLOCK)):
-            v = flat[i]
+        for i in range(k, min(n, k + BLOCK)):
+            v = np.float64(flat[i])
+            part += v
             lo = min(lo, v)
             hi = max(hi, v)
-            part += v
         total += part
     mean = total / n
     ssd = 0.0
     resid = 0.0
-    for b in range(0, n, BLOCK):
+    for k in range(0, n, BLOCK):
         part = 0.0
         rpart = 0.0
-        for i in range(b, min(n, b + BLOCK)):
+        for i in range(k, min(n, k + BLOCK)):
             d = flat[i] - mean
             part += d * d
             rpart += d
@@ -76,20 +82,17 @@ def gt_moments(ur, uc, wts, tr, tc):
     """(Σ G, Σ G²) of the blurred fixation map, from column sums and Gram entries:
     ``Σ G² = Σ_kl w_k w_l (K_rᵀK_r)[r_k, r_l] (K_cᵀK_c)[c_k, c_l]``.  With rows sorted and
     banded row tables (supports moving down with the row), the inner loop stops at the
-    first pixel whose support no longer overlaps; otherwise it visits every pair.  Pairs
-    whose column supports do not overlap contribute exactly 0 and are skipped; pairs of
-    interior rows (columns) read the small lag table instead of the large Gram matrix,
-    whose random reads miss the cache (the two agree to rounding)."""
+    first pixel whose support no longer overlaps; otherwise it visits every pair.
+
+    Gram entries of two interior indices come from the small ``lag`` table; otherwise from
+    the row of the border index (few rows).  Random reads of a whole Gram matrix (5 MB at
+    480x640) miss the cache at almost every pair once other work has run."""
     _, lor, hir, csr, gramr, _, ilo_r, ihi_r, lagr = tr
-    _, loc, hic, csc, gramc, _, ilo_c, ihi_c, lagc = tc
+    _, _, _, csc, gramc, _, ilo_c, ihi_c, lagc = tc
     banded = True
     for m in range(1, lor.size):
         if lor[m] < lor[m - 1] or hir[m] < hir[m - 1]:
             banded = False
-    if lagr.size == 0:
-        ihi_r = ilo_r - 1  # no lag table: every row reads the Gram matrix
-    if lagc.size == 0:
-        ihi_c = ilo_c - 1
     s1 = 0.0
     for k in range(ur.size):
         s1 += wts[k] * csr[ur[k]] * csc[uc[k]]
@@ -100,26 +103,57 @@ def gt_moments(ur, uc, wts, tr, tc):
         ca = uc[k]
         a_in = ilo_r <= a and a <= ihi_r
         ca_in = ilo_c <= ca and ca <= ihi_c
-        s2 += wts[k] * wts[k] * gramr[a, a] * gramc[ca, ca]
+        inner = 0.0
         for q in range(k + 1, n):
             b = ur[q]
             if banded and lor[b] >= hir[a]:
                 break
             cb = uc[q]
-            if loc[cb] >= hic[ca] or loc[ca] >= hic[cb]:
-                continue  # column supports apart: the Gram entry is exactly 0
-            d = abs(b - a)
-            if a_in and ilo_r <= b and b <= ihi_r and d < lagr.size:
-                g_r = lagr[d]
+            if a_in and ilo_r <= b and b <= ihi_r:
+                g_r = lagr[abs(b - a)]
+            elif a_in:
+                g_r = gramr[b, a]
             else:
                 g_r = gramr[a, b]
-            d = abs(cb - ca)
-            if ca_in and ilo_c <= cb and cb <= ihi_c and d < lagc.size:
-                g_c = lagc[d]
+            if ca_in and ilo_c <= cb and cb <= ihi_c:
+                g_c = lagc[abs(cb - ca)]
+            elif ca_in:
+                g_c = gramc[cb, ca]
             else:
                 g_c = gramc[ca, cb]
-            s2 += 2.0 * wts[k] * wts[q] * g_r * g_c
+            inner += wts[q] * g_r * g_c
+        g_r = lagr[0] if a_in else gramr[a, a]
+        g_c = lagc[0] if ca_in else gramc[ca, ca]
+        s2 += wts[k] * (wts[k] * g_r * g_c + 2.0 * inner)
     return s1, s2
+
+
+@kernel(inline="always")
+def _fold_rows(p, wr, i0, c0, n, shift, acc):
+    """``acc[:n] += Σ_t wr[t] (P[i0 + t, c0:c0 + n] - shift)``: eight rows per pass over
+    ``acc`` (an axpy, which vectorises), as two chains of four multiply-adds."""
+    m = wr.size
+    t = 0
+    while t + 8 <= m:
+        i = i0 + t
+        a0, a1, a2, a3 = wr[t], wr[t + 1], wr[t + 2], wr[t + 3]
+        a4, a5, a6, a7 = wr[t + 4], wr[t + 5], wr[t + 6], wr[t + 7]
+        r0, r1 = p[i, c0:c0 + n], p[i + 1, c0:c0 + n]
+        r2, r3 = p[i + 2, c0:c0 + n], p[i + 3, c0:c0 + n]
+        r4, r5 = p[i + 4, c0:c0 + n], p[i + 5, c0:c0 + n]
+        r6, r7 = p[i + 6, c0:c0 + n], p[i + 7, c0:c0 + n]
+        for j in range(n):
+            acc[j] += (a0 * (r0[j] - shift) + a1 * (r1[j] - shift)
+                       + a2 * (r2[j] - shift) + a3 * (r3[j] - shift)) \
+                + (a4 * (r4[j] - shift) + a5 * (r5[j] - shift)
+                   + a6 * (r6[j] - shift) + a7 * (r7[j] - shift))
+        t += 8
+    while t < m:
+        a0 = wr[t]
+        r0 = p[i0 + t, c0:c0 + n]
+        for j in range(n):
+            acc[j] += a0 * (r0[j] - shift)
+        t += 1
 
 
 @kernel(fastmath={"reassoc", "contract"})
@@ -127,19 +161,21 @@ def centred_cov(p, shift, ur, uc, wts, tr, tc):
     """``Σ (P - shift) G`` with ``G`` the blurred fixation map: one patch of ``P - shift``
     per fixated pixel, ``Σ_k w_k Σ_j K_c[j, c_k] Σ_i K_r[i, r_k] (P[i, j] - shift)``
     (153x153 at sigma 19), shifted as it is read (no shifted copy of the map: that pass
-    cost as much as the patches saved); ``shift = 0`` skips the subtraction.  Column ``m``
-    of a filter matrix is its weights shifted when ``int_lo <= m <= int_hi`` (no border,
-    no wrap-around), else the dense table's row.  Eight patch rows are folded into one row
-    accumulator per pass (an axpy, which vectorises), then dotted with the column weights;
-    reassociation moves the result by ~1e-16 relative.  ``p`` may be float32
-    (``replication``'s maps): read in float64."""
+    cost as much as the patches saved).  Column ``m`` of a filter matrix is its weights
+    shifted when ``int_lo <= m <= int_hi`` (no border, no wrap-around), else the dense
+    table's row; its support is ``lo[m]:hi[m]``.  Patch rows are folded into one row
+    accumulator, then dotted with the column weights; pixels of one row (sorted by
+    column) whose column supports overlap share one fold over the union of their supports
+    (each column's sum is formed as it would be alone).  Reassociation moves the result
+    by ~1e-16 relative.  ``p`` may be float32 (``replication``'s maps): read in float64."""
     ktr, lor, hir, _, _, wr_int, lo_r, hi_r, _ = tr
     ktc, loc, hic, _, _, wc_int, lo_c, hi_c, _ = tc
     rr = wr_int.size // 2
-    rc = wc_int.size // 2
     acc = np.empty(p.shape[1])
     total = 0.0
-    for k in range(ur.size):
+    n_pix = ur.size
+    k = 0
+    while k < n_pix:
         m = ur[k]
         if lo_r <= m and m <= hi_r:
             wr = wr_int
@@ -147,49 +183,29 @@ def centred_cov(p, shift, ur, uc, wts, tr, tc):
         else:
             wr = ktr[m, lor[m]:hir[m]]
             i0 = lor[m]
-        m = uc[k]
-        if lo_c <= m and m <= hi_c:
-            wc = wc_int
-            c0 = m - rc
-        else:
-            wc = ktc[m, loc[m]:hic[m]]
-            c0 = loc[m]
-        n = wc.size
+        c_lo = loc[uc[k]]
+        c_hi = hic[uc[k]]
+        e = k + 1
+        while e < n_pix and ur[e] == m and loc[uc[e]] < c_hi and hic[uc[e]] > c_lo:
+            c_lo = min(c_lo, loc[uc[e]])
+            c_hi = max(c_hi, hic[uc[e]])
+            e += 1
+        n = c_hi - c_lo
         for j in range(n):
             acc[j] = 0.0
-        m = wr.size
-        t = 0
-        while t + 8 <= m:
-            i = i0 + t
-            a0, a1, a2, a3 = wr[t], wr[t + 1], wr[t + 2], wr[t + 3]
-            a4, a5, a6, a7 = wr[t + 4], wr[t + 5], wr[t + 6], wr[t + 7]
-            r0, r1 = p[i, c0:c0 + n], p[i + 1, c0:c0 + n]
-            r2, r3 = p[i + 2, c0:c0 + n], p[i + 3, c0:c0 + n]
-            r4, r5 = p[i + 4, c0:c0 + n], p[i + 5, c0:c0 + n]
-            r6, r7 = p[i + 6, c0:c0 + n], p[i + 7, c0:c0 + n]
-            if shift == 0.0:  # two loops, not a branch per element: both vectorise
-                for j in range(n):
-                    acc[j] += ((a0 * np.float64(r0[j]) + a1 * np.float64(r1[j]))
-                               + (a2 * np.float64(r2[j]) + a3 * np.float64(r3[j]))) \
-                        + ((a4 * np.float64(r4[j]) + a5 * np.float64(r5[j]))
-                           + (a6 * np.float64(r6[j]) + a7 * np.float64(r7[j])))
-            else:
-                for j in range(n):
-                    acc[j] += ((a0 * (r0[j] - shift) + a1 * (r1[j] - shift))
-                               + (a2 * (r2[j] - shift) + a3 * (r3[j] - shift))) \
-                        + ((a4 * (r4[j] - shift) + a5 * (r5[j] - shift))
-                           + (a6 * (r6[j] - shift) + a7 * (r7[j] - shift)))
-            t += 8
-        while t < m:
-            a0 = wr[t]
-            r0 = p[i0 + t, c0:c0 + n]
-            for j in range(n):
-                acc[j] += a0 * (r0[j] - shift)
-            t += 1
-        s = 0.0
-        for j in range(n):
-            s += acc[j] * wc[j]
-        total += wts[k] * s
+        if shift == 0.0:  # a literal 0 lets the compiler drop the subtractions
+            _fold_rows(p, wr, i0, c_lo, n, 0.0, acc)
+        else:
+            _fold_rows(p, wr, i0, c_lo, n, shift, acc)
+        for q in range(k, e):
+            c = uc[q]
+            wc = wc_int if lo_c <= c and c <= hi_c else ktc[c, loc[c]:hic[c]]
+            part = acc[loc[c] - c_lo:hic[c] - c_lo]
+            s = 0.0
+            for j in range(wc.size):
+                s += part[j] * wc[j]
+            total += wts[q] * s
+        k = e
     return total
 
 
@@ -222,6 +238,15 @@ def fixation_lines(ur, uc, wts, tc, w):
         for j in range(wc.size):
             line[c0 + j] += a * wc[j]
     return rows, lines
+
+
+def patches_cost_more(ur: np.ndarray, tr: tuple, tc: tuple, shape: tuple[int, int]) -> bool:
+    """Whether CC by patches (one ``K_r x K_c`` patch per fixated pixel, plus the Gram
+    pairs) would cost more than forming ``G`` (a BLAS product over the fixated rows) and
+    correlating in two passes (``ur``: sorted rows of the fixated pixels)."""
+    n_rows = 1 + int(np.count_nonzero(ur[1:] != ur[:-1])) if ur.size else 0
+    patch = tr[5].size * tc[5].size
+    return ur.size * patch > DENSE_WORK * n_rows * shape[0] * shape[1]
 
 
 def gt_map_into(ur, uc, wts, tr, tc, g) -> None:
@@ -405,9 +430,14 @@ def log_baseline(baseline: np.ndarray, eps: float) -> np.ndarray | None:
 
 def unique_pixels(rows: np.ndarray, cols: np.ndarray, width: int
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted unique flat indices of fixated pixels and how often each was fixated."""
-    lin, counts = np.unique(rows * width + cols, return_counts=True)
-    return lin.astype(np.int64), counts.astype(np.float64)
+    """Sorted unique flat indices of fixated pixels (int64) and how often each was fixated
+    (float64).  (numpy, not a kernel: numba's sort takes seconds to compile.)"""
+    lin = np.sort(rows * np.int64(width) + cols)
+    if lin.size == 0:
+        return lin.astype(np.int64), np.zeros(0)
+    first = np.flatnonzero(np.concatenate(([True], lin[1:] != lin[:-1])))
+    counts = np.diff(np.append(first, lin.size)).astype(np.float64)
+    return lin[first].astype(np.int64), counts
 
 
 def nss(p: np.ndarray, positions: np.ndarray, stats, ddof: int, constant_zero: bool) -> float:

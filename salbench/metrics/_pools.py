@@ -15,10 +15,12 @@ from ._jit import kernel
 
 @kernel
 def union_of_maps(i, n_img, h, w, fix_off, rows, cols, shapes, seed, k_other, exclude_self,
-                  mark):
+                  mark, words):
     """Sorted flat indices of the union of ``k_other`` random images' fixation maps, with
     coordinates rescaled to image ``i``'s size (``floor(r * h / h_other)``).  ``mark`` is
-    an all-False ``h*w`` scratch array, left all-False again."""
+    an all-False scratch array of at least ``h*w`` entries, its length a multiple of 8, left
+    all-False again; ``words`` is the same memory as 64-bit words (``mark.view(uint64)``),
+    so the scan for marked pixels skips eight unmarked ones per read."""
     n_choose = n_img - 1 if exclude_self else n_img
     st = _rng.new_stream(seed, i, _rng.OTHERS, 0)
     sel = np.empty(k_other, dtype=np.int64)
@@ -43,11 +45,14 @@ def union_of_maps(i, n_img, h, w, fix_off, rows, cols, shapes, seed, k_other, ex
                 count += 1
     pool = np.empty(count, dtype=np.int64)
     k = 0
-    for li in range(mark.size):  # a linear scan yields ascending order, cheaper than a sort
-        if mark[li]:
-            mark[li] = False
-            pool[k] = li
-            k += 1
+    for b in range(words.size):  # a linear scan yields ascending order, cheaper than a sort
+        if words[b] == 0:
+            continue
+        for li in range(8 * b, 8 * b + 8):
+            if mark[li]:
+                pool[k] = li
+                k += 1
+        words[b] = 0
     return pool
 
 
