@@ -168,6 +168,23 @@ def test_out_of_bounds_fixations_are_refused(smap, protocol, metric, bad):
         call(metric, smap, fix, protocol, name="img3")
 
 
+@pytest.mark.parametrize("bad, where", [((40, 3), 4), ((3, 60), 4), ((-1, 0), 3),
+                                        ((0, -5), 3), ((50, 0), 3)])
+def test_out_of_bounds_fixation_names_its_image_among_empty_ones(rng, bad, where):
+    """The bounds check works per image from extremes: images without fixations around the
+    bad one, and (40, 3) lies inside the 50x70 images but outside the 40x60 ones."""
+    sizes = [(50, 70), (40, 60), (50, 70), (50, 70), (40, 60)]
+    fixes = [np.zeros((0, 2), int), np.array([[39, 59], [1, 2]]), np.zeros((0, 2), int),
+             np.array([[45, 65], [40, 3]]), np.array([[0, 0]])]
+    fixes[where] = np.concatenate([fixes[where], [bad]])
+    h, w = sizes[where]
+    with pytest.raises(ValueError, match=rf"1 of {len(fixes[where])} fixations lie outside "
+                                         rf"the {h}x{w} image, e.g. \(row={bad[0]}, "
+                                         rf"col={bad[1]}\).*im{where}"):
+        score_dataset(rng.random((5, 8, 8)), fixes, sizes, protocol="exact",
+                      metrics=["nss"], names=[f"im{i}" for i in range(5)])
+
+
 @pytest.mark.parametrize("protocol, metric", CASES)
 def test_prediction_of_another_size_is_resized(rng, protocol, metric):
     fix = np.concatenate([random_fixations(rng, 10, SHAPE)] * 2)

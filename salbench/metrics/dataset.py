@@ -159,15 +159,23 @@ def _checked_fixations(packed: PackedFixations, sizes, names):
                             hint="round or floor them explicitly first")
     rows = np.ascontiguousarray(rc[:, 0], dtype=np.int64) if rc.size else np.zeros(0, np.int64)
     cols = np.ascontiguousarray(rc[:, 1], dtype=np.int64) if rc.size else np.zeros(0, np.int64)
-    img = np.repeat(np.arange(len(sizes)), np.diff(packed.offsets))
-    bad = (rows < 0) | (rows >= sizes[img, 0]) | (cols < 0) | (cols >= sizes[img, 1])
-    if bad.any():
+    if not rows.size:
+        return rows, cols
+    # per-image extremes, not per-fixation temporaries: scoring's memory per image counts
+    off = packed.offsets
+    has = np.flatnonzero(np.diff(off) > 0)
+    first = off[:-1][has]
+    outside = ((np.minimum.reduceat(rows, first) < 0) | (np.minimum.reduceat(cols, first) < 0)
+               | (np.maximum.reduceat(rows, first) >= sizes[has, 0])
+               | (np.maximum.reduceat(cols, first) >= sizes[has, 1]))
+    if outside.any():
+        i = int(has[np.flatnonzero(outside)[0]])
+        r, c = rows[off[i]:off[i + 1]], cols[off[i]:off[i + 1]]
+        bad = (r < 0) | (r >= sizes[i, 0]) | (c < 0) | (c >= sizes[i, 1])
         j = int(np.flatnonzero(bad)[0])
-        i = int(img[j])
-        k = int(bad[packed.offsets[i]:packed.offsets[i + 1]].sum())
-        raise UserError(f"{k} of {packed.offsets[i + 1] - packed.offsets[i]} fixations lie "
-                        f"outside the {sizes[i, 0]}x{sizes[i, 1]} image, e.g. (row={rows[j]}, "
-                        f"col={cols[j]})", names[i], "coordinates are 0-based (row, col)")
+        raise UserError(f"{int(bad.sum())} of {r.size} fixations lie outside the "
+                        f"{sizes[i, 0]}x{sizes[i, 1]} image, e.g. (row={r[j]}, col={c[j]})",
+                        names[i], "coordinates are 0-based (row, col)")
     return rows, cols
 
 
