@@ -195,6 +195,9 @@ def _tables(k: np.ndarray, w: np.ndarray) -> tuple:
     if int_lo <= int_hi and (np.count_nonzero(kt[int_lo:int_hi + 1]) !=
                              (int_hi - int_lo + 1) * np.count_nonzero(w)):
         int_lo, int_hi = 1, 0  # something beyond the band (wrap-around): use the table
+    m = np.arange(int_lo, int_hi + 1)
+    if not (np.array_equal(lo[m], m - r) and np.array_equal(hi[m], m + r + 1)):
+        int_lo, int_hi = 1, 0  # kernels take an interior column's support to be m-r..m+r
     lag = np.zeros(n)
     if int_lo <= int_hi:  # Gram entries of two interior columns depend on m - m' only
         span = min(2 * r, int_hi - int_lo) + 1

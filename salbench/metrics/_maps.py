@@ -5,8 +5,8 @@ The continuous ground truth of a protocol is the fixation map blurred with a Gau
 count).  CC needs only ``Σ G``, ``Σ G²`` and ``Σ (P - P̄)·G``, computed from the fixated
 pixels without forming ``G`` — unless there are so many fixated pixels that forming ``G``
 is cheaper, or the fixation map is so dense that ``Σ G² - (Σ G)²/n`` would cancel: then
-``G`` is formed and correlated in two passes.  KLD and SIM need ``G``
-itself, built from the fixated rows only.
+``G`` is formed and correlated in two passes.  KLD and SIM need ``G`` itself, built from
+the fixated rows only.
 
 Each kernel is written out in one function, without calls to other kernels (a helper is
 inlined into its caller's IR): numba pays a fixed cost per compiled function (typing,
