@@ -255,6 +255,39 @@ def test_cc_by_patches_and_by_dense_map(rng, monkeypatch, blur, path, offset):
     assert cc(pred, fix, protocol=proto) == pytest.approx(ref, abs=1e-12)
 
 
+@pytest.mark.parametrize("blur", ["mit", "reflect"])
+def test_ground_truth_sums_from_gram_entries(rng, blur):
+    """``Σ G`` and ``Σ G²`` from column sums and Gram entries (the patches path of cc)
+    against the blurred map formed, with fixation counts as weights: interior pixels whose
+    rows lie exactly ``2r`` apart (the last pair whose supports overlap, by one pixel),
+    ``2r ± 1`` apart, in one row and one column; interior pixels paired with border ones;
+    border pairs; corners."""
+    from salbench.metrics import _engine, _maps
+
+    shape = (120, 150)
+    proto = get_protocol("mit") if blur == "mit" else get_protocol("replication").replace(
+        gt_sigma=5.0)
+    tr, tc = _engine.Plan.make(proto, shape, ["cc"]).gt_tables
+    r = tr[5].size // 2
+    if blur == "reflect":  # the interior is wide enough for rows 2r apart
+        assert tr[6] + 2 * r + 1 <= tr[7]
+    top = tr[6]
+    pixels = [(top, 60), (top + 2 * r, 60), (top + 1, 90), (top + 2 * r, 91),
+              (top + 2 * r + 1, 75), (top + 2 * r - 1, 30), (top + 5, 40), (top + 5, 80),
+              (0, 0), (0, 149), (119, 0), (119, 149), (3, 60), (60, 2), (116, 70), (70, 147),
+              (top, 3), (2, top)]
+    pixels = [(a, b) for a, b in pixels if a < shape[0] and b < shape[1]]
+    fix = np.concatenate([np.array(pixels), random_fixations(rng, 40, shape)])
+    lin, counts = np.unique(fix[:, 0] * shape[1] + fix[:, 1], return_counts=True)
+    wts = counts * rng.integers(1, 4, counts.size).astype(float)
+    f = np.zeros(shape)
+    f.flat[lin] = wts
+    g = naive.antonio_gaussian(f) if blur == "mit" else gaussian_filter(f, 5.0)
+    s1, s2 = _maps.gt_moments(lin // shape[1], lin % shape[1], wts, tr, tc)
+    assert s1 == pytest.approx(g.sum(), rel=1e-13)
+    assert s2 == pytest.approx((g * g).sum(), rel=1e-13)
+
+
 @pytest.mark.parametrize("protocol", ["mit", "pysaliency", "exact"])
 @pytest.mark.parametrize("offset", [0.0, 1e6])
 def test_nss_is_exact_far_from_zero(rng, protocol, offset):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 
 
 def fixation_target(fix: np.ndarray, shape: tuple[int, int], size: int = 48,
@@ -11,6 +10,8 @@ def fixation_target(fix: np.ndarray, shape: tuple[int, int], size: int = 48,
     """A ``size x size`` float32 map in [0, 1]: the fixations (row, col) of an image of
     ``shape`` binned onto the grid and blurred with ``sigma`` pixels of the original image
     (anisotropic on the grid when the image is not square), maximum normalised to 1."""
+    from scipy.ndimage import gaussian_filter  # here: scoring loads splits, never needs it
+
     h, w = shape
     m = np.zeros((size, size))
     if len(fix):
