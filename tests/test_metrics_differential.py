@@ -258,7 +258,7 @@ def test_cc_by_patches_and_by_dense_map(rng, monkeypatch, blur, path, offset):
 @pytest.mark.parametrize("blur", ["mit", "reflect"])
 def test_ground_truth_sums_from_gram_entries(rng, blur):
     """``Σ G`` and ``Σ G²`` from column sums and Gram entries (the patches path of cc)
-    against the blurred map formed, with fixation counts as weights: interior pixels whose
+    against the blurred map formed, with unequal weights (counts x 1-3): interior pixels whose
     rows lie exactly ``2r`` apart (the last pair whose supports overlap, by one pixel),
     ``2r ± 1`` apart, in one row and one column; interior pixels paired with border ones;
     border pairs; corners."""
