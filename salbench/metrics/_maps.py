@@ -94,22 +94,19 @@ def gt_moments(ur, uc, wts, tr, tc):
     _, _, _, csc, gramc, _, ilo_c, ihi_c, lagc = tc
     n = ur.size
     s1 = 0.0
+    # I fills ir/ic/iw[:n_i], O orr/oc/ow[:n_o], both in the input's (row-sorted) order
+    ir, ic, iw = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n)
+    orr, oc, ow = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n)
     n_i = 0
+    n_o = 0
     for k in range(n):
         s1 += wts[k] * csr[ur[k]] * csc[uc[k]]
         if ilo_r <= ur[k] and ur[k] <= ihi_r and ilo_c <= uc[k] and uc[k] <= ihi_c:
+            ir[n_i], ic[n_i], iw[n_i] = ur[k], uc[k], wts[k]
             n_i += 1
-    ir, ic, iw = np.empty(n_i, np.int64), np.empty(n_i, np.int64), np.empty(n_i)
-    orr, oc, ow = np.empty(n - n_i, np.int64), np.empty(n - n_i, np.int64), np.empty(n - n_i)
-    a = 0
-    b = 0
-    for k in range(n):
-        if ilo_r <= ur[k] and ur[k] <= ihi_r and ilo_c <= uc[k] and uc[k] <= ihi_c:
-            ir[a], ic[a], iw[a] = ur[k], uc[k], wts[k]
-            a += 1
         else:
-            orr[b], oc[b], ow[b] = ur[k], uc[k], wts[k]
-            b += 1
+            orr[n_o], oc[n_o], ow[n_o] = ur[k], uc[k], wts[k]
+            n_o += 1
     banded = True
     for m in range(1, lor.size):
         if lor[m] < lor[m - 1] or hir[m] < hir[m - 1]:
@@ -129,7 +126,6 @@ def gt_moments(ur, uc, wts, tr, tc):
             inner += iw[q] * lagr[ir[q] - a] * lagc[abs(ic[q] - ca)]
         diag += iw[k] * iw[k] * lagr[0] * lagc[0]
         off += iw[k] * inner
-    n_o = n - n_i
     for k in range(n_o):  # O x I, then O x O
         a = orr[k]
         ca = oc[k]
@@ -471,12 +467,12 @@ def unique_pixels(rows: np.ndarray, cols: np.ndarray, width: int
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Sorted unique flat indices of fixated pixels (int64) and how often each was fixated
     (float64).  (numpy, not a kernel: numba's sort takes seconds to compile.)"""
-    lin = np.sort(rows * np.int64(width) + cols)
+    lin = np.sort(rows * np.int64(width) + cols)  # int64 whatever the integer inputs
     if lin.size == 0:
-        return lin.astype(np.int64), np.zeros(0)
+        return lin, np.zeros(0)
     first = np.flatnonzero(np.concatenate(([True], lin[1:] != lin[:-1])))
     counts = np.diff(np.append(first, lin.size)).astype(np.float64)
-    return lin[first].astype(np.int64), counts
+    return lin[first], counts
 
 
 def nss(p: np.ndarray, positions: np.ndarray, stats, ddof: int, constant_zero: bool) -> float:
