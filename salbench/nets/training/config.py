@@ -132,6 +132,8 @@ class TrainResult:
     epochs_done: int = 0  # epochs of the schedule completed so far
     schedule_epochs: int = 0
     interrupted: bool = False
+    processes: int = 1  # training processes (torchrun's world size)
+    ddp: bool = False  # trained through DistributedDataParallel
     history: list[dict] = field(default_factory=list)
 
     def summary(self) -> dict:

@@ -29,17 +29,32 @@ def bf16_supported(device: torch.device) -> bool:
     return device.type == "cpu"
 
 
-def dist_info() -> tuple[int, int]:
-    """(rank, world size); initialises the process group when launched by torchrun."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
+def launched_by_torchrun() -> bool:
+    """torchrun (torch.distributed.run) sets these for every process it starts."""
+    return "TORCHELASTIC_RUN_ID" in os.environ and "LOCAL_RANK" in os.environ
+
+
+def dist_info(device_type: str = "cpu") -> tuple[int, int]:
+    """(rank, world size); joins the process group when launched by torchrun, one process
+    included (so that the DDP path can be run on a one-GPU machine).
+
+    The backend follows the training device: NCCL for ``cuda``, gloo otherwise.
+    """
+    if not launched_by_torchrun():
         return 0, 1
     import torch.distributed as dist
 
     if not dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        backend = "nccl" if device_type == "cuda" else "gloo"
         if backend == "nccl":
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+            local = int(os.environ["LOCAL_RANK"])
+            gpus = torch.cuda.device_count()
+            if local >= gpus:
+                raise UserError(
+                    f"torchrun started process {local} on this machine but it has {gpus} "
+                    "GPU(s): one process per GPU",
+                    hint=f"use --nproc_per_node={gpus}, or --device cpu")
+            torch.cuda.set_device(local)
         dist.init_process_group(backend)
     return dist.get_rank(), dist.get_world_size()
 

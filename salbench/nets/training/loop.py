@@ -44,7 +44,7 @@ from ...loss_spec import PIXEL_LOSSES, describe
 from . import checkpoints, log
 from .config import SCHEDULE_FIELDS, TrainConfig, TrainResult
 from .data import DeviceData
-from .device import bf16_supported, dist_info, resolve_device
+from .device import bf16_supported, dist_info, launched_by_torchrun, resolve_device
 
 ESTIMATE_STEPS = 20  # steps timed before the schedule's duration is estimated
 LONG_ON_CPU_S = 3600.0
@@ -100,7 +100,7 @@ def _is_pair(model: nn.Module) -> bool:
     return hasattr(model, "discriminator")
 
 
-def _check_objective(model: nn.Module, config: TrainConfig, loss_fn, world: int,
+def _check_objective(model: nn.Module, config: TrainConfig, loss_fn, distributed: bool,
                      train_split: Split) -> None:
     """The loss, the network's output and the data must fit together."""
     if _is_pair(model) != (config.adversarial_weight > 0):
@@ -109,7 +109,7 @@ def _check_objective(model: nn.Module, config: TrainConfig, loss_fn, world: int,
                         + ("the discriminator only" if _is_pair(model) else
                            "adversarial_weight only"),
                         hint="fix the model card's variant or [train] adversarial_weight")
-    if _is_pair(model) and world > 1:
+    if _is_pair(model) and distributed:
         raise UserError("adversarial training runs on one process",
                         hint="launch it without torchrun")
     if loss_fn.needs_fixations and not len(train_split.fix_rc):
@@ -188,7 +188,7 @@ def train(model: nn.Module, model_name: str, train_split: Split, val_split: Spli
     moving earlier checkpoints aside).  ``resume_from``: continue from this checkpoint.
     """
     out = Path(out)
-    rank, world = dist_info()
+    rank, world = dist_info(resolve_device(config.device).type)
     if rank == 0:
         with RunLock(out):
             return _train(model, model_name, train_split, val_split, config, out, resume,
@@ -200,7 +200,8 @@ def train(model: nn.Module, model_name: str, train_split: Split, val_split: Spli
 def _train(model, model_name, train_split, val_split, config, out, resume, resume_from,
            progress, rank, world) -> TrainResult:
     device = resolve_device(config.device)
-    if device.type == "cuda" and world > 1:
+    distributed = launched_by_torchrun()
+    if device.type == "cuda" and distributed:
         device = torch.device("cuda", torch.cuda.current_device())
     if config.batch_size % world:
         raise UserError(f"batch size {config.batch_size} does not split over {world} "
@@ -214,7 +215,7 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
         torch.backends.cudnn.benchmark = False
         torch.backends.cudnn.deterministic = True
     loss_fn = loss_function(config)
-    _check_objective(model, config, loss_fn, world, train_split)
+    _check_objective(model, config, loss_fn, distributed, train_split)
     model.to(device)
     opt = make_optimizer(model, config, device)
     if _is_pair(model):
@@ -264,7 +265,7 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
             note(f"resuming from {ckpt} ({where} of {config.epochs})")
 
     net = model
-    if world > 1:
+    if distributed:
         from torch.nn.parallel import DistributedDataParallel
 
         net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda"
@@ -388,7 +389,7 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
         images_per_second=seen * world / seconds if seconds > 0 else 0.0,
         checkpoint=str(latest or checkpoints.path_for(out, done)), device=str(device),
         log=str(log_path), epochs_done=done, schedule_epochs=config.epochs,
-        interrupted=interrupted, history=history)
+        interrupted=interrupted, processes=world, ddp=distributed, history=history)
 
 
 def _estimate(bar, config: TrainConfig, n: int, device: torch.device, name: str) -> None:

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The GPU checks of one short lease (DEVELOPERS.md, "On a GPU machine"), in one command:
+#   1. the trainer's tests on CUDA (compile, bf16, resume, DDP with one NCCL process);
+#   2. the full-schedule benchmark (FULL_EPOCHS of the 1,000, extrapolated) against the
+#      plain PyTorch loop, alone on the GPU;
+#   3. shallow-pan and shallow-pan-l1 trained on synth (the whole 1,000-epoch schedule when
+#      step 2's rate says it fits before DEADLINE, else --stop-after what fits, which names
+#      the entries @Nof1000ep), scored under every protocol, center-bias beside them, and
+#      their paired comparison.
+# Everything lands in $OUT (log.txt, results.tgz). Run from the repository root:
+#   OUT=/tmp/gpu DEADLINE=555 bash benchmarks/gpu_session.sh
+# Wheels missing on the machine (pyemd and POT on the lent machines) go in .whl/.
+set -u
+OUT="${OUT:-/tmp/salbench-gpu}"
+DEADLINE="${DEADLINE:-555}"  # seconds from the start by which everything must be packed
+FULL_EPOCHS="${FULL_EPOCHS:-30}"
+MODELS="${MODELS:-shallow-pan shallow-pan-l1}"
+PY="${PYTHON:-python3}"
+mkdir -p "$OUT"
+exec > >(tee -a "$OUT/log.txt") 2>&1
+T0=$(date +%s)
+elapsed() { echo $(( $(date +%s) - T0 )); }
+left() { echo $(( DEADLINE - $(elapsed) )); }
+stamp() { echo "== t=$(elapsed)s $*"; }
+
+if ls .whl/*.whl >/dev/null 2>&1; then
+    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site
+fi
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+export SALBENCH_HOME=/tmp/salbench-home
+STORE=runs/gpu-store
+SB=("$PY" -m salbench)
+
+stamp "machine"
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv
+"$PY" -c "import torch, numba, numpy, scipy; print('torch', torch.__version__, 'cuda', \
+torch.version.cuda, torch.cuda.get_device_name(0), '| numba', numba.__version__, '| numpy', \
+numpy.__version__, '| scipy', scipy.__version__)"
+nproc; git rev-parse HEAD 2>/dev/null || true
+
+stamp "synth data"
+"${SB[@]}" data synth 2>&1 | tail -4
+
+stamp "step 2: full schedule ($FULL_EPOCHS epochs) and the plain loop, alone on the GPU"
+SALBENCH_BENCH_FULL_EPOCHS=$FULL_EPOCHS SALBENCH_BENCH_TRAIN_EPOCHS=2 \
+    timeout $(( $(left) - 300 )) "$PY" -m pytest benchmarks/test_train.py -p no:cacheprovider \
+    -q -s -k "full_schedule or (bf16 and not compiled)" --benchmark-columns=min,mean,rounds
+RATE=$("$PY" -c "import glob, json; print(int(json.load(open(sorted(glob.glob(
+'benchmarks/results/train-full-*.json'))[-1]))['images_per_second']))" 2>/dev/null || echo 0)
+stamp "full-schedule rate: $RATE images/s"
+
+# step 3's budget: two runs side by side on one GPU share its rate, and the tests take
+# some of it (2.2 shares in all); 150 s are kept for compiling, scoring and packing
+ITEMS=4000
+BUDGET=$(( $(left) - 150 ))
+EPOCHS=$("$PY" -c "r=$RATE; print(max(1, min(1000, int($BUDGET * r / 2.2 / $ITEMS))) if r else 3)")
+STOP=()
+[ "$EPOCHS" -lt 1000 ] && STOP=(--stop-after "$EPOCHS")
+stamp "step 3: $EPOCHS of 1000 epochs each (budget ${BUDGET}s), and the CUDA tests"
+ARGS=(--dataset synth --protocol replication mit salicon pysaliency exact --no-plots
+      --store "$STORE")
+timeout $(( $(left) - 40 )) "${SB[@]}" run center-bias --train "${ARGS[@]}" --out runs/gpu/center-bias \
+    > "$OUT/center-bias.txt" 2>&1 &
+PIDS=($!)
+for m in $MODELS; do
+    timeout $(( $(left) - 40 )) "${SB[@]}" run "$m" --train --no-resume "${STOP[@]}" \
+        "${ARGS[@]}" --out "runs/gpu/$m" > "$OUT/$m.txt" 2>&1 &
+    PIDS+=($!)
+done
+XDIST=(); "$PY" -c "import xdist" 2>/dev/null && XDIST=(-n 4)
+timeout $(( $(left) - 60 )) "$PY" -m pytest -p no:cacheprovider -v "${XDIST[@]}" \
+    tests/test_train.py tests/test_nets.py > "$OUT/pytest-cuda.txt" 2>&1
+stamp "CUDA tests: $(tail -1 "$OUT/pytest-cuda.txt")"
+wait "${PIDS[@]}"  # not a bare wait: that would wait for the log's tee too
+stamp "trained and scored"
+for m in $MODELS; do tail -n 25 "$OUT/$m.txt"; done
+for m in $MODELS; do
+    name=$m; [ "$EPOCHS" -lt 1000 ] && name="$m@${EPOCHS}of1000ep"
+    for p in replication mit salicon pysaliency exact; do
+        "${SB[@]}" compare "$name" center-bias --store "$STORE" --protocol "$p"
+    done
+done > "$OUT/compare.txt" 2>&1
+"${SB[@]}" leaderboard --store "$STORE" > "$OUT/leaderboard.txt" 2>&1
+tar czf "$OUT/results.tgz" "$STORE" runs/gpu/*/train_log.jsonl benchmarks/results 2>/dev/null
+stamp "done"
