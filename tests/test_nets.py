@@ -49,6 +49,25 @@ def test_layer_shapes_of_the_study_network():
     assert net.fc2.in_features == 2_304 and net.fc2.out_features == 2_304
 
 
+def test_new_models_reuse_compiled_code():
+    """Every build is of one class, so torch.compile's guards hold for a fresh model of the
+    same variant: one compilation serves them all (a class per build recompiled for each
+    model, and past dynamo's recompile_limit, 8, silently ran eagerly; seen on CUDA, where
+    it broke a mid-epoch resume's bit-exactness)."""
+    from torch._dynamo.testing import CompileCounter
+
+    torch._dynamo.reset()
+    counter = CompileCounter()
+    x = torch.rand(2, 3, 96, 96)
+    for seed in range(10):
+        torch.manual_seed(seed)
+        net = build(VARIANTS["shallow-pan-tiny"])
+        with torch.no_grad():
+            torch.compile(net, backend=counter)(x)
+    assert counter.frame_count == 1
+    assert type(build(VARIANTS["shallow-pan"])) is type(net)
+
+
 def test_maxout_takes_adjacent_pairs():
     net = build(VARIANTS["shallow-pan-tiny"])
     z = torch.tensor([[1.0, 5.0, -2.0, -3.0, 7.0, 7.0]])

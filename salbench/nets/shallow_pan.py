@@ -23,6 +23,7 @@ without torch (``salbench models`` stays torch-free).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 
@@ -136,6 +137,14 @@ def build(cfg: ShallowConfig):
 
 
 def _build_network(cfg: ShallowConfig):
+    return _network_class()(cfg)
+
+
+@functools.cache
+def _network_class():
+    """The module class, made once: torch is imported lazily, and one class for every
+    build keeps torch.compile's guards (on the module's type) from failing for each new
+    model, which after ``recompile_limit`` models silently turned compilation off."""
     import torch
     from torch import nn
 
@@ -146,7 +155,7 @@ def _build_network(cfg: ShallowConfig):
             return x.view(x.shape[0], -1, 2).amax(dim=2)
 
     class ShallowPan(nn.Module):
-        def __init__(self) -> None:
+        def __init__(self, cfg: ShallowConfig) -> None:
             super().__init__()
             layers = []
             c_in = 3
@@ -160,6 +169,8 @@ def _build_network(cfg: ShallowConfig):
             self.maxout = Maxout()
             self.fc2 = nn.Linear(cfg.hidden, cfg.side * cfg.side)
             self.config = cfg
+            self.softmax_output = cfg.output == OUTPUT_SOFTMAX
+            self.side = cfg.side
             for m in self.modules():
                 if isinstance(m, nn.Conv2d) and cfg.init == "he":
                     nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
@@ -172,8 +183,8 @@ def _build_network(cfg: ShallowConfig):
             """(N, 3, 96, 96) in [0, 1] -> (N, 48, 48)."""
             z = self.features(x).flatten(1)
             z = self.fc2(self.maxout(self.fc1(z)))
-            if cfg.output == OUTPUT_SOFTMAX:
+            if self.softmax_output:
                 z = torch.softmax(z.float(), dim=1)
-            return z.view(-1, cfg.side, cfg.side)
+            return z.view(-1, self.side, self.side)
 
-    return ShallowPan()
+    return ShallowPan

@@ -1,0 +1,98 @@
+"""Where a training step of ``shallow-pan`` spends its time, and which settings change it.
+
+Run on a GPU (``python benchmarks/train_step_variants.py``): each variant trains STEPS
+steps of batch 128 on random device-resident data after a warm-up (compile included in the
+warm-up, reported apart), synchronises once, and prints images/s; then a torch.profiler
+table of the default step's kernels.  Variants: eager or compiled; cuDNN deterministic
+(salbench's default, for exact resume) or ``benchmark=True``; NCHW or channels-last; bf16
+autocast or fp32 with TF32.  This is a diagnostic, not a benchmark of record.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from salbench.nets.shallow_pan import VARIANTS, build
+
+STEPS = int(os.environ.get("STEPS", 60))
+BATCH = 128
+MODEL = os.environ.get("SALBENCH_BENCH_MODEL", "shallow-pan")
+DEVICE = torch.device(os.environ.get("DEVICE", "cuda"))  # DEVICE=cpu: a smoke test
+
+
+def sync() -> None:
+    if DEVICE.type == "cuda":
+        sync()
+
+
+def run(compile_: bool, deterministic: bool, channels_last: bool, amp: bool,
+        steps: int = STEPS, profile: bool = False) -> None:
+    torch.backends.cudnn.deterministic = deterministic
+    torch.backends.cudnn.benchmark = not deterministic
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = not amp
+    torch.manual_seed(0)
+    dev = DEVICE
+    model = build(VARIANTS[MODEL]).to(dev)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    model = model.to(memory_format=fmt)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True,
+                          weight_decay=5e-4, fused=dev.type == "cuda")
+    x_all = torch.randint(0, 256, (2048, 3, 96, 96), dtype=torch.uint8, device=dev)
+    y_all = torch.rand(2048, 48, 48, device=dev)
+    fwd = torch.compile(model) if compile_ else model
+
+    def step(i: int) -> None:
+        idx = torch.randint(0, 2048, (BATCH,), device=dev)
+        x = (x_all[idx].float() / 255).contiguous(memory_format=fmt)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
+            pred = fwd(x)
+        loss = torch.nn.functional.mse_loss(pred.float(), y_all[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    t0 = time.perf_counter()
+    for i in range(3):
+        step(i)
+    sync()
+    warm = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for i in range(steps):
+        step(i)
+    sync()
+    dt = time.perf_counter() - t0
+    name = (f"{'compiled' if compile_ else 'eager':8s} "
+            f"{'deterministic' if deterministic else 'benchmark':13s} "
+            f"{'channels_last' if channels_last else 'nchw':13s} {'bf16' if amp else 'tf32'}")
+    print(f"{name}: {BATCH * steps / dt:9.0f} images/s  {1e3 * dt / steps:7.2f} ms/step  "
+          f"(warm-up {warm:5.1f} s)", flush=True)
+    if profile:
+        from torch.profiler import ProfilerActivity
+        from torch.profiler import profile as prof
+
+        kind = ProfilerActivity.CUDA if DEVICE.type == "cuda" else ProfilerActivity.CPU
+        with prof(activities=[kind]) as p:
+            for i in range(10):
+                step(i)
+            sync()
+        print(p.key_averages().table(sort_by=f"self_{DEVICE.type}_time_total", row_limit=22,
+                                     max_name_column_width=70), flush=True)
+
+
+if __name__ == "__main__":
+    print(torch.cuda.get_device_name(0) if DEVICE.type == "cuda" else "cpu", torch.__version__,
+          flush=True)
+    run(False, True, False, True, profile=True)  # eager, salbench's cuDNN setting
+    run(False, False, False, True)
+    run(False, False, True, True)
+    run(False, True, True, True)
+    run(False, False, False, False)
+    run(True, True, False, True)  # salbench's default on CUDA
+    run(True, False, True, True, profile=True)
+    run(True, False, False, True)
