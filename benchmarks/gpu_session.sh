@@ -3,10 +3,10 @@
 #   1. the trainer's tests on CUDA (compile, bf16, resume, DDP with one NCCL process);
 #   2. the full-schedule benchmark (FULL_EPOCHS of the 1,000, extrapolated) against the
 #      plain PyTorch loop, alone on the GPU;
-#   3. shallow-pan and shallow-pan-l1 trained on synth (the whole 1,000-epoch schedule when
-#      step 2's rate says it fits before DEADLINE, else --stop-after what fits, which names
-#      the entries @Nof1000ep), scored under every protocol, center-bias beside them, and
-#      their paired comparison.
+#   3. shallow-pan and shallow-pan-l1 trained on synth side by side, the 1,000-epoch schedule
+#      or as much of it as DEADLINE allows (stopped by SIGINT, the epoch in progress finished,
+#      the entries named @Nof1000ep), scored under every protocol, center-bias beside them,
+#      and their paired comparison.
 # Everything lands in $OUT (log.txt, results.tgz). Run from the repository root:
 #   OUT=/tmp/gpu DEADLINE=555 bash benchmarks/gpu_session.sh
 # Wheels missing on the machine (pyemd and POT on the lent machines) go in .whl/.
@@ -44,28 +44,27 @@ stamp "synth data"
 
 stamp "step 2: full schedule ($FULL_EPOCHS epochs) and the plain loop, alone on the GPU"
 SALBENCH_BENCH_FULL_EPOCHS=$FULL_EPOCHS SALBENCH_BENCH_TRAIN_EPOCHS=2 \
-    timeout $(( $(left) - 300 )) "$PY" -m pytest benchmarks/test_train.py -p no:cacheprovider \
+    timeout $(( $(left) > 360 ? $(left) - 300 : 60 )) "$PY" -m pytest benchmarks/test_train.py -p no:cacheprovider \
     -q -s -k "full_schedule or (bf16 and not compiled)" --benchmark-columns=min,mean,rounds
-RATE=$("$PY" -c "import glob, json; print(int(json.load(open(sorted(glob.glob(
-'benchmarks/results/train-full-*.json'))[-1]))['images_per_second']))" 2>/dev/null || echo 0)
-stamp "full-schedule rate: $RATE images/s"
-
-# step 3's budget: two runs side by side on one GPU share its rate, and the tests take
-# some of it (2.2 shares in all); 150 s are kept for compiling, scoring and packing
-ITEMS=4000
-BUDGET=$(( $(left) - 150 ))
-EPOCHS=$("$PY" -c "r=$RATE; print(max(1, min(1000, int($BUDGET * r / 2.2 / $ITEMS))) if r else 3)")
-STOP=()
-[ "$EPOCHS" -lt 1000 ] && STOP=(--stop-after "$EPOCHS")
-stamp "step 3: $EPOCHS of 1000 epochs each (budget ${BUDGET}s), and the CUDA tests"
+stamp "step 3: the 1000-epoch schedule, stopped (SIGINT) at the deadline, and the CUDA tests"
 ARGS=(--dataset synth --protocol replication mit salicon pysaliency exact --no-plots
       --store "$STORE")
-timeout $(( $(left) - 40 )) "${SB[@]}" run center-bias --train "${ARGS[@]}" --out runs/gpu/center-bias \
-    > "$OUT/center-bias.txt" 2>&1 &
+train_then_score() {  # model, seconds: train until done or stopped, then score what ran
+    local m=$1 out="runs/gpu/$1" last n
+    timeout -s INT "$2" "${SB[@]}" run "$m" --train --no-resume "${ARGS[@]}" --out "$out" \
+        > "$OUT/$m.txt" 2>&1 && return
+    # stopped: finish the epoch in progress (a mid-epoch checkpoint is refused as N epochs)
+    # and score it as $m@Nof1000ep
+    last=$(ls "$out"/checkpoint-epoch*.pt | sort | tail -1)
+    n=$(basename "$last" | sed -E 's/checkpoint-epoch0*([0-9]+).*/\1/')
+    case "$last" in *-step*) n=$((n + 1)) ;; esac
+    "${SB[@]}" run "$m" --train --stop-after "$n" "${ARGS[@]}" --out "$out" >> "$OUT/$m.txt" 2>&1
+}
+timeout $(( $(left) - 40 )) "${SB[@]}" run center-bias --train "${ARGS[@]}" \
+    --out runs/gpu/center-bias > "$OUT/center-bias.txt" 2>&1 &
 PIDS=($!)
 for m in $MODELS; do
-    timeout $(( $(left) - 40 )) "${SB[@]}" run "$m" --train --no-resume "${STOP[@]}" \
-        "${ARGS[@]}" --out "runs/gpu/$m" > "$OUT/$m.txt" 2>&1 &
+    train_then_score "$m" $(( $(left) - 120 )) &
     PIDS+=($!)
 done
 XDIST=(); "$PY" -c "import xdist" 2>/dev/null && XDIST=(-n 4)
@@ -75,8 +74,9 @@ stamp "CUDA tests: $(tail -1 "$OUT/pytest-cuda.txt")"
 wait "${PIDS[@]}"  # not a bare wait: that would wait for the log's tee too
 stamp "trained and scored"
 for m in $MODELS; do tail -n 25 "$OUT/$m.txt"; done
-for m in $MODELS; do
-    name=$m; [ "$EPOCHS" -lt 1000 ] && name="$m@${EPOCHS}of1000ep"
+for f in "$STORE"/synth/replication/*.json; do
+    name=$(basename "$f" .json)
+    [ "$name" = center-bias ] && continue
     for p in replication mit salicon pysaliency exact; do
         "${SB[@]}" compare "$name" center-bias --store "$STORE" --protocol "$p"
     done

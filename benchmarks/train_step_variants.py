@@ -28,7 +28,7 @@ DEVICE = torch.device(os.environ.get("DEVICE", "cuda"))  # DEVICE=cpu: a smoke t
 
 def sync() -> None:
     if DEVICE.type == "cuda":
-        sync()
+        torch.cuda.synchronize()
 
 
 def run(compile_: bool, deterministic: bool, channels_last: bool, amp: bool,
@@ -85,7 +85,7 @@ def run(compile_: bool, deterministic: bool, channels_last: bool, amp: bool,
                                      max_name_column_width=70), flush=True)
 
 
-if __name__ == "__main__":
+def main_steps() -> None:
     print(torch.cuda.get_device_name(0) if DEVICE.type == "cuda" else "cpu", torch.__version__,
           flush=True)
     run(False, True, False, True, profile=True)  # eager, salbench's cuDNN setting
@@ -96,3 +96,60 @@ if __name__ == "__main__":
     run(True, True, False, True)  # salbench's default on CUDA
     run(True, False, True, True, profile=True)
     run(True, False, False, True)
+
+
+def trainer(items: int, epochs: int, **settings) -> None:
+    """salbench's own trainer on ``items`` random items: its time per step with the final
+    checkpoint's write taken out (timed apart)."""
+    import tempfile
+
+    import numpy as np
+
+    from salbench.data.split import Split
+    from salbench.nets.training import checkpoints
+    from salbench.nets.training.config import TrainConfig
+    from salbench.nets.training.loop import train
+
+    rng = np.random.default_rng(0)
+    half = items // 2
+    split = Split.from_lists(
+        "bench", "train", inputs=rng.integers(0, 256, (half, 3, 96, 96)).astype(np.uint8),
+        targets=rng.random((half, 48, 48)).astype(np.float32), sizes=[(480, 640)] * half,
+        file_names=[f"b{i}" for i in range(half)], fixations=[np.zeros((0, 2))] * half,
+        mirror=True)
+    saves = []
+    real = checkpoints.save
+
+    def timed_save(*a, **k):
+        t = time.perf_counter()
+        real(*a, **k)
+        saves.append(time.perf_counter() - t)
+
+    checkpoints.save = timed_save
+    torch.manual_seed(0)
+    model = build(VARIANTS[MODEL])
+    cfg = TrainConfig(epochs=epochs, checkpoint_every=10**9, val_every=10**9,
+                      device=DEVICE.type, **settings)
+    with tempfile.TemporaryDirectory() as out:
+        res = train(model, MODEL, split, None, cfg, out, resume=False, progress=False)
+    checkpoints.save = real
+    steps = epochs * -(-items // cfg.batch_size)
+    work = res.seconds - sum(saves)
+    print(f"trainer {settings or 'defaults'} {items} items x {epochs} epochs: "
+          f"{res.seconds:6.2f} s, checkpoint writes {sum(saves):5.2f} s, "
+          f"{1e3 * work / steps:6.2f} ms/step, {items * epochs / work:8.0f} images/s", flush=True)
+
+
+def main_trainer() -> None:
+    """The trainer against the bare steps above (``python ... trainer``)."""
+    items = int(os.environ.get("ITEMS", 20_000))
+    epochs = int(os.environ.get("EPOCHS", 2))
+    trainer(items, epochs)  # compiles (in the timing: the first epoch's number is high)
+    trainer(items, epochs)  # compiled code reused: the steady state
+    trainer(items - items % 256, epochs)  # no short last batch
+    trainer(items, epochs, compile="off")
+    trainer(items, epochs, compile="off", deterministic_cuda=False)
+
+
+if __name__ == "__main__":
+    main_trainer() if sys.argv[1:] == ["trainer"] else main_steps()

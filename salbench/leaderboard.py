@@ -39,7 +39,8 @@ def _order(metrics: set[str], protocol: str) -> list[str]:
 
 
 def trained_on(r: Result) -> str:
-    """What an entry was trained on: ``3/1000 epochs`` (3 of a 1,000-epoch schedule)."""
+    """What an entry was trained on: ``3/1000 epochs on CPU`` (3 of a 1,000-epoch schedule;
+    the device where this run trained it, when it did)."""
     t = r.training or {}
     card = r.model_card or {}
     if card.get("kind") == "network" or t:
@@ -47,10 +48,22 @@ def trained_on(r: Result) -> str:
         total = t.get("schedule_epochs") or (card.get("train") or {}).get("epochs")
         if done is None:
             return ""
-        return f"{done}/{total} epochs" if total else f"{done} epochs"
+        text = f"{done}/{total} epochs" if total else f"{done} epochs"
+        where = _trained_where(r)
+        return f"{text} on {where}" if where else text
     if (card.get("train") or {}).get("fit"):
         return "fitted on train"
     return "—" if card else "file"
+
+
+def _trained_where(r: Result) -> str:
+    """``CPU``, or the GPU's name, for a run that trained the model itself."""
+    device = (r.training or {}).get("device")
+    if not device or (r.training or {}).get("from_checkpoint"):
+        return ""
+    if str(device).startswith("cuda"):
+        return (r.hardware or {}).get("device") or "a GPU"
+    return "CPU" if str(device) == "cpu" else str(device)
 
 
 def table(results: list[Result], protocol: str, sort: str | None = None) -> pd.DataFrame:

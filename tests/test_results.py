@@ -396,6 +396,26 @@ def test_boards_show_the_data_version_per_row():
     assert "2017/mouse" in md and "2017/fixations" in md
 
 
+def test_boards_say_where_a_network_was_trained():
+    from salbench.leaderboard import trained_on
+
+    gpu = _result("g", "exact", {"cc": 0.5})
+    gpu.model_card = {"kind": "network", "train": {"epochs": 1000}}
+    gpu.training = {"epochs_done": 314, "schedule_epochs": 1000, "device": "cuda"}
+    gpu.hardware = {"device": "NVIDIA H200"}
+    cpu = _result("c", "exact", {"cc": 0.4})
+    cpu.model_card = gpu.model_card
+    cpu.training = {"epochs_done": 3, "schedule_epochs": 1000, "device": "cpu"}
+    loaded = _result("l", "exact", {"cc": 0.3})
+    loaded.model_card = gpu.model_card
+    loaded.training = {"epochs_done": 7, "schedule_epochs": 1000, "from_checkpoint": True}
+    assert trained_on(gpu) == "314/1000 epochs on NVIDIA H200"
+    assert trained_on(cpu) == "3/1000 epochs on CPU"
+    assert trained_on(loaded) == "7/1000 epochs"  # scored from a checkpoint: not known here
+    md = markdown(table([gpu, cpu, loaded], "exact"), "synth", "exact")
+    assert "314/1000 epochs on NVIDIA H200" in md
+
+
 def test_names_in_tables_are_escaped():
     rs = [_result("a", "exact", {"cc": 0.5})]
     lit = [{"model": "deep | net\nv2", "label": "paper", "dataset": "salicon",

@@ -528,3 +528,38 @@ def test_a_stop_inside_an_epoch_loses_nothing(tiny_data, tmp_path, monkeypatch, 
     lb = read_log(tmp_path / "cut" / "train_log.jsonl")
     assert [r["train_loss"] for r in la] == [r["train_loss"] for r in lb]
     assert not list((tmp_path / "cut").glob("*-step*.pt"))  # dropped once superseded
+
+
+def test_a_mid_epoch_checkpoint_is_not_passed_off_as_fewer_epochs(tiny_data, tmp_path,
+                                                                  monkeypatch):
+    """Stopped in epoch 2 (its step-1 checkpoint is the newest), a run that asks to stop
+    after epoch 1 is refused: those weights have seen part of epoch 2, and would be scored
+    and named as a 1-epoch model."""
+    import salbench.nets.training.loop as loop
+    from salbench.errors import UserError
+
+    tr, va = tiny_data
+    cfg = TrainConfig(epochs=2, batch_size=16, checkpoint_every=5, seed=7)
+
+    class StopInEpoch2(loop._StopRequest):
+        checks = 0
+
+        @property
+        def signal(self):
+            StopInEpoch2.checks += 1
+            return 2 if StopInEpoch2.checks >= 4 else None
+
+        @signal.setter
+        def signal(self, value):
+            pass
+
+    monkeypatch.setattr(loop, "_StopRequest", StopInEpoch2)
+    train(_tiny(7).module, "shallow-pan-tiny", tr, va, cfg, tmp_path, progress=False)
+    monkeypatch.undo()
+    assert checkpoints.latest(tmp_path).name == "checkpoint-epoch00001-step000001.pt"
+    stop1 = TrainConfig(epochs=2, batch_size=16, checkpoint_every=5, seed=7, stop_after=1)
+    with pytest.raises(UserError, match=r"holds epoch 2 in part \(1 steps\), past the 1 "
+                                        r"epochs.*stop after 2 or more"):
+        train(_tiny(7).module, "shallow-pan-tiny", tr, va, stop1, tmp_path, progress=False)
+    res = train(_tiny(7).module, "shallow-pan-tiny", tr, va, cfg, tmp_path, progress=False)
+    assert res.resumed_from == 1 and res.epochs_done == 2

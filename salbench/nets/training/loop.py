@@ -254,6 +254,13 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
         start, start_step = int(state["epoch"]), int(state.get("step", 0))
         partial = list(state.get("partial_losses", []))
         resumed = start
+        if start_step and start >= config.last_epoch:
+            raise UserError(
+                f"{ckpt.name} holds epoch {start + 1} in part ({start_step} steps), past the "
+                f"{config.last_epoch} epochs asked for: its weights are not those of "
+                f"{config.last_epoch} epochs", ckpt.parent,
+                f"stop after {start + 1} or more epochs to finish that epoch, or --resume an "
+                "end-of-epoch checkpoint into another --out")
         if start >= config.last_epoch:
             if rank == 0:
                 note(f"{ckpt.name}: already trained {start} epochs; nothing to do")
@@ -261,8 +268,9 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
                                str(out / log.LOG_NAME), epochs_done=start,
                                schedule_epochs=config.epochs)
         if rank == 0:
-            where = f"epoch {start}" + (f", step {start_step}" if start_step else "")
-            note(f"resuming from {ckpt} ({where} of {config.epochs})")
+            where = f"{start} of {config.epochs} epochs done" + (
+                f", {start_step} steps into epoch {start + 1}" if start_step else "")
+            note(f"resuming from {ckpt} ({where})")
 
     net = model
     if distributed:
