@@ -172,9 +172,9 @@ def markdown(df: pd.DataFrame, dataset: str, protocol: str,
               f"{BOOTSTRAP_RESAMPLES} resamples). Images: {', '.join(map(str, n))}; "
               f"scoring seed(s): {', '.join(map(str, seeds))}. — marks a metric that is "
               "undefined for the entry (e.g. CC of a constant map). `trained`: epochs run "
-              "of the schedule's length." + (f" Some predictions were normalised before "
-                                             f"scoring ({', '.join(normalized)})."
-                                             if normalized else ""), ""]
+              "of the schedule's length, on the device of the run that trained it."
+              + (f" Some predictions were normalised before scoring "
+                 f"({', '.join(normalized)})." if normalized else ""), ""]
     lit = literature or []
     if lit:
         cols = [m for m in ("cc", "sauc", "auc_borji", "auc_judd", "nss", "kld", "sim", "ig")
