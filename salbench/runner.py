@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shlex
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +79,26 @@ def entry_name(card: Card, opts: RunOptions) -> str:
     return card.name + ("@" + ",".join(quals) if quals else "")
 
 
+def checkpoint_entry_name(card: Card, opts: RunOptions, state: dict | None,
+                          path: str) -> str:
+    """Scoring a checkpoint without training: the entry is named for what the checkpoint
+    holds (its epochs of its schedule, its seed), so a partly trained model is never filed
+    under the full entry's name; a mid-epoch checkpoint is refused."""
+    state = state or {}
+    cfg = state.get("config") or {}
+    done, total = state.get("epoch"), cfg.get("epochs")
+    if done is None or not total:
+        return entry_name(card, opts)
+    if state.get("step"):
+        raise UserError(f"{Path(path).name} is from the middle of epoch {done + 1} "
+                        f"({state['step']} steps into it): no whole number of epochs to "
+                        "name and score", path,
+                        f"finish that epoch first: add --train --stop-after {done + 1}")
+    held = replace(opts, epochs=total, stop_after=done if done < total else None,
+                   seed=cfg.get("seed", opts.seed))
+    return entry_name(card, held)
+
+
 def default_out(name: str, spec: DatasetSpec) -> Path:
     return Path("runs") / name / spec.label
 
@@ -121,6 +141,8 @@ def run(opts: RunOptions) -> RunOutcome:
             ckpt = model.load(out.path)
             if ckpt:
                 note(f"{card.name}: using {ckpt}")
+            if not opts.train and not opts.name:
+                name = checkpoint_entry_name(card, opts, model.checkpoint_state, ckpt)
         watch = Stopwatch()
         preds = model.predict(val, device=opts.device).astype(np.float32)
         with atomic_write(out.preds) as f:

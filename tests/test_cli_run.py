@@ -209,6 +209,30 @@ def test_a_clean_clone_stays_clean(tmp_path):
     assert "uniform" in board.stdout and str(store) in board.stderr
 
 
+def test_scoring_a_checkpoint_names_what_it_holds(workdir, capsys):
+    """Scored without --train, a run stopped after 2 of 4 epochs is filed as @2of4ep, not
+    under the full entry's name; a mid-epoch checkpoint is refused."""
+    from salbench.errors import UserError
+    from salbench.registry import get_card
+    from salbench.runner import RunOptions, checkpoint_entry_name
+
+    assert main(["run", "shallow-pan-tiny", "--train", "--dataset", "synth", "--stop-after",
+                 "2", "--protocol", "exact", "--metrics", "cc", "--no-plots"]) == 0
+    run = workdir / "runs" / "shallow-pan-tiny@2of4ep" / DATA
+    capsys.readouterr()
+    assert main(["run", "shallow-pan-tiny", "--dataset", "synth", "--out", str(run),
+                 "--protocol", "exact", "--metrics", "cc", "--no-plots"]) == 0
+    r = json.loads((run / "result-exact.json").read_text())
+    assert r["name"] == "shallow-pan-tiny@2of4ep"
+    card = get_card("shallow-pan-tiny")
+    opts = RunOptions("shallow-pan-tiny", spec=None)
+    state = {"epoch": 1, "step": 3, "config": {"epochs": 4, "seed": 0}}
+    with pytest.raises(UserError, match=r"middle of epoch 2 \(3 steps.*--stop-after 2"):
+        checkpoint_entry_name(card, opts, state, "run/checkpoint-epoch00001-step000003.pt")
+    state = {"epoch": 4, "step": 0, "config": {"epochs": 4, "seed": 2}}
+    assert checkpoint_entry_name(card, opts, state, "x.pt") == "shallow-pan-tiny@seed2"
+
+
 def test_a_network_at_centre_bias_level_is_told_why(workdir, capsys):
     assert main(["run", "shallow-pan-tiny", "--train", "--dataset", "synth", "--stop-after",
                  "1", "--protocol", "exact", "--metrics", "cc,sauc", "--no-plots"]) == 0
