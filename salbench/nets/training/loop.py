@@ -306,6 +306,7 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
                         show=progress and rank == 0)
     with bar, _StopRequest() as stop:
         for epoch in range(start, config.last_epoch):
+            t_epoch = time.perf_counter()
             lr = config.lr(epoch)
             for group in opt.param_groups:
                 group["lr"] = lr
@@ -368,6 +369,8 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
             record = {"epoch": done, "lr": lr, "loss": config.loss,
                       "loss_label": describe(config.loss, config.loss_weights),
                       "train_loss": last_train,
+                      # the epoch's steps (after the sync above), validation excluded
+                      "train_seconds": round(time.perf_counter() - t_epoch, 4),
                       "step_losses": {first + s + 1: float(losses[s]) for s in range(steps)
                                       if (first + s) % config.log_every_steps == 0}}
             if val is not None and (done % config.val_every == 0 or done == config.epochs):
