@@ -491,6 +491,26 @@ def test_sigint_stops_cleanly_and_resumes_to_the_same_weights(tmp_path):
                          out / "checkpoint-epoch00006.pt")
 
 
+def _stop_request_at_check(n: int):
+    """A stand-in for the trainer's signal handler: SIGINT is 'seen' from its ``n``-th
+    check on (it is checked after every step but an epoch's last, and once per epoch)."""
+    from salbench.nets.training import loop
+
+    class StopAtCheck(loop._StopRequest):
+        checks = 0
+
+        @property
+        def signal(self):
+            StopAtCheck.checks += 1
+            return signal.SIGINT if StopAtCheck.checks >= n else None
+
+        @signal.setter
+        def signal(self, value):
+            pass
+
+    return StopAtCheck
+
+
 def test_a_stop_inside_an_epoch_loses_nothing(tiny_data, tmp_path, monkeypatch, capsys):
     """A stop request in the middle of an epoch writes a mid-epoch checkpoint (with the
     epoch's losses so far); resuming replays the rest of that epoch exactly."""
@@ -501,20 +521,8 @@ def test_a_stop_inside_an_epoch_loses_nothing(tiny_data, tmp_path, monkeypatch, 
     train(_tiny(7).module, "shallow-pan-tiny", tr, va, cfg, tmp_path / "straight",
           progress=False)
 
-    class StopAtStep(loop._StopRequest):
-        checks = 0
-
-        @property
-        def signal(self):
-            StopAtStep.checks += 1
-            # epoch 1: after steps 1 and 2, then once at its end; epoch 2: after step 1
-            return 2 if StopAtStep.checks >= 4 else None
-
-        @signal.setter
-        def signal(self, value):
-            pass
-
-    monkeypatch.setattr(loop, "_StopRequest", StopAtStep)
+    # epoch 1: checked after steps 1 and 2, then once at its end; epoch 2: after step 1
+    monkeypatch.setattr(loop, "_StopRequest", _stop_request_at_check(4))
     res = train(_tiny(7).module, "shallow-pan-tiny", tr, va, cfg, tmp_path / "cut",
                 progress=False)
     assert res.interrupted and res.epochs_done == 1
@@ -542,19 +550,7 @@ def test_a_mid_epoch_checkpoint_is_not_passed_off_as_fewer_epochs(tiny_data, tmp
     tr, va = tiny_data
     cfg = TrainConfig(epochs=2, batch_size=16, checkpoint_every=5, seed=7)
 
-    class StopInEpoch2(loop._StopRequest):
-        checks = 0
-
-        @property
-        def signal(self):
-            StopInEpoch2.checks += 1
-            return 2 if StopInEpoch2.checks >= 4 else None
-
-        @signal.setter
-        def signal(self, value):
-            pass
-
-    monkeypatch.setattr(loop, "_StopRequest", StopInEpoch2)
+    monkeypatch.setattr(loop, "_StopRequest", _stop_request_at_check(4))
     train(_tiny(7).module, "shallow-pan-tiny", tr, va, cfg, tmp_path, progress=False)
     monkeypatch.undo()
     assert checkpoints.latest(tmp_path).name == "checkpoint-epoch00001-step000001.pt"
