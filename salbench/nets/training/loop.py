@@ -188,18 +188,18 @@ def train(model: nn.Module, model_name: str, train_split: Split, val_split: Spli
     moving earlier checkpoints aside).  ``resume_from``: continue from this checkpoint.
     """
     out = Path(out)
-    rank, world = dist_info(resolve_device(config.device).type)
+    device = resolve_device(config.device)
+    rank, world = dist_info(device.type)
     if rank == 0:
         with RunLock(out):
             return _train(model, model_name, train_split, val_split, config, out, resume,
-                          resume_from, progress, rank, world)
+                          resume_from, progress, rank, world, device)
     return _train(model, model_name, train_split, val_split, config, out, resume,
-                  resume_from, progress, rank, world)
+                  resume_from, progress, rank, world, device)
 
 
 def _train(model, model_name, train_split, val_split, config, out, resume, resume_from,
-           progress, rank, world) -> TrainResult:
-    device = resolve_device(config.device)
+           progress, rank, world, device) -> TrainResult:
     distributed = launched_by_torchrun()
     if device.type == "cuda" and distributed:
         device = torch.device("cuda", torch.cuda.current_device())
