@@ -103,20 +103,13 @@ def trainer(items: int, epochs: int, **settings) -> None:
     checkpoint's write taken out (timed apart)."""
     import tempfile
 
-    import numpy as np
+    from test_train import _split  # the benchmarks' random mirrored train split
 
-    from salbench.data.split import Split
     from salbench.nets.training import checkpoints
     from salbench.nets.training.config import TrainConfig
     from salbench.nets.training.loop import train
 
-    rng = np.random.default_rng(0)
-    half = items // 2
-    split = Split.from_lists(
-        "bench", "train", inputs=rng.integers(0, 256, (half, 3, 96, 96)).astype(np.uint8),
-        targets=rng.random((half, 48, 48)).astype(np.float32), sizes=[(480, 640)] * half,
-        file_names=[f"b{i}" for i in range(half)], fixations=[np.zeros((0, 2))] * half,
-        mirror=True)
+    split = _split(items)
     saves = []
     real = checkpoints.save
 
@@ -125,14 +118,16 @@ def trainer(items: int, epochs: int, **settings) -> None:
         real(*a, **k)
         saves.append(time.perf_counter() - t)
 
-    checkpoints.save = timed_save
     torch.manual_seed(0)
     model = build(VARIANTS[MODEL])
     cfg = TrainConfig(epochs=epochs, checkpoint_every=10**9, val_every=10**9,
                       device=DEVICE.type, **settings)
-    with tempfile.TemporaryDirectory() as out:
-        res = train(model, MODEL, split, None, cfg, out, resume=False, progress=False)
-    checkpoints.save = real
+    checkpoints.save = timed_save
+    try:
+        with tempfile.TemporaryDirectory() as out:
+            res = train(model, MODEL, split, None, cfg, out, resume=False, progress=False)
+    finally:
+        checkpoints.save = real
     steps = epochs * -(-items // cfg.batch_size)
     work = res.seconds - sum(saves)
     print(f"trainer {settings or 'defaults'} {items} items x {epochs} epochs: "
