@@ -1,7 +1,8 @@
 """What a user waits for: whole processes, measured in fresh interpreters.
 
 * cold: the first ``cc(..., protocol="replication")`` call and the first ``salbench
-  score`` (one protocol; all five) with an empty numba cache directory;
+  score`` (one protocol; all five) with an empty numba cache directory, compiling ahead
+  on the usable CPUs against every kernel compiled on its first call in one process;
 * warm: ``salbench score`` on the 500 synth val images, whole process (imports, data,
   kernels from the cache, scoring, writing), and ``salbench --help``;
 * memory: peak RSS of the warm score; the extra RSS to score 100 full-size 1080x1920
@@ -20,6 +21,8 @@ import time
 
 import numpy as np
 import pytest
+
+from salbench.metrics._ahead import PROCESSES_ENV
 
 from conftest import ROUNDS, record_times
 
@@ -59,32 +62,47 @@ def _score_args(preds, root, protocols):
             "--out", str(root / "out")]
 
 
+# the baseline of a cold start: every kernel compiled on its first call, in one process
+# (salbench before compiling ahead, and salbench where only one CPU is usable)
+_LAZY = {PROCESSES_ENV: "1"}
+
+
+def _cold(env: dict, root, label: str, r: int, lazy: bool) -> dict:
+    return {**env, **(_LAZY if lazy else {}),
+            "NUMBA_CACHE_DIR": str(root / f"cold-{label}-{'lazy' if lazy else 'ahead'}-{r}")}
+
+
 def test_cold_first_cc_call(home):
     root, env, _ = home
     code = ("import time, numpy as np; from salbench.metrics import cc; "
             "m = np.random.default_rng(0).random((48, 48)); t = time.perf_counter(); "
             "cc(m, np.array([[10, 20], [30, 40]]), protocol='replication', shape=(480, 640)); "
             "print(time.perf_counter() - t)")
-    calls, walls = [], []
+    calls: dict[bool, list[float]] = {False: [], True: []}
+    walls: dict[bool, list[float]] = {False: [], True: []}
     for r in range(ROUNDS):
-        e = {**env, "NUMBA_CACHE_DIR": str(root / f"cold-cc-{r}")}
-        wall, out = _run(code, e)
-        calls.append(float(out))
-        walls.append(wall)
-    record_times("cold: first cc(replication) call, empty cache", "salbench", calls,
-                 whole_process_s=min(walls))
+        for lazy in (False, True):  # taken in turn: the load moves both alike
+            wall, out = _run(code, _cold(env, root, "cc", r, lazy))
+            calls[lazy].append(float(out))
+            walls[lazy].append(wall)
+    group = "cold: first cc(replication) call, empty cache"
+    record_times(group, "salbench", calls[False], whole_process_s=min(walls[False]))
+    record_times(group, "one process, compiled on first call", calls[True],
+                 whole_process_s_one_process=min(walls[True]))
 
 
 @pytest.mark.parametrize("protocols", [["replication"], ALL], ids=["one", "all5"])
 def test_cold_first_score(home, protocols):
     root, env, preds = home
-    times = []
+    times: dict[bool, list[float]] = {False: [], True: []}
     for r in range(ROUNDS):
-        e = {**env, "NUMBA_CACHE_DIR": str(root / f"cold-score-{len(protocols)}-{r}")}
-        wall, _ = _run(_SCORE, e, _score_args(preds, root, protocols))
-        times.append(wall)
-    record_times(f"cold: salbench score, 500 images, {len(protocols)} protocol(s), empty "
-                 "cache", "salbench", times)
+        for lazy in (False, True):
+            e = _cold(env, root, f"score-{len(protocols)}", r, lazy)
+            wall, _ = _run(_SCORE, e, _score_args(preds, root, protocols))
+            times[lazy].append(wall)
+    group = f"cold: salbench score, 500 images, {len(protocols)} protocol(s), empty cache"
+    record_times(group, "salbench", times[False])
+    record_times(group, "one process, compiled on first call", times[True])
 
 
 def test_warm_score_whole_process(home):

@@ -75,7 +75,14 @@ def evaluate(predictions, split: Split, *, name: str, dataset_label: str | None 
                       gt_maps=gt_maps if _uses_maps(p) else None, normalize=normalize)
     info = dataset_info(split, label)
     results = []
+    from .metrics import _ahead
     from .progress import progress_bar
+
+    todo = _ahead.pending([(p, wanted[p.name]) for p in protos], _ahead.DATASET)
+    if todo:
+        with progress_bar(f"compiling {len(todo)} metric kernels (first use; then cached)",
+                          len(todo), show=progress) as advance:
+            _ahead.compile_entries(todo, advance)
 
     for p in protos:
         watch = Stopwatch()

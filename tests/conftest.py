@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
-sys.path.insert(0, str(Path(__file__).parent))  # naive.py, replication_port.py
+sys.path.insert(0, str(Path(__file__).parent))  # naive.py, replication_port.py, kernel_manifest.py
 
 # numba compiles on first call; hypothesis must not count that against its deadline
 settings.register_profile("salbench", deadline=None, max_examples=40,

@@ -169,7 +169,8 @@ def test_nets_and_plots_import_no_torch():
 
 @pytest.mark.slow
 def test_installed_wheel_carries_the_cards(tmp_path):
-    """A non-editable install finds the cards: the wheel ships models/ as salbench/_cards."""
+    """A non-editable install finds the cards (the wheel ships models/ as salbench/_cards)
+    and the kernel signature list."""
     pytest.importorskip("hatchling")
     from pathlib import Path
 
@@ -179,11 +180,13 @@ def test_installed_wheel_carries_the_cards(tmp_path):
     wheel = next((tmp_path / "dist").glob("salbench-*.whl"))
     with zipfile.ZipFile(wheel) as z:
         cards = [n for n in z.namelist() if n.startswith("salbench/_cards/")]
+        assert "salbench/metrics/kernel_signatures.json" in z.namelist()  # compiling ahead
     assert "salbench/_cards/shallow-pan.toml" in cards
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
                     str(tmp_path / "site"), str(wheel)], check=True)
     code = ("import salbench.registry as r; d = r.cards_dir(); "
-            "assert d.name == '_cards', d; assert 'shallow-pan' in r.cards(); print(d)")
+            "assert d.name == '_cards', d; assert 'shallow-pan' in r.cards(); print(d); "
+            "from salbench.metrics import _ahead; assert _ahead.manifest()['uses']")
     env = {"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, check=True,
                          capture_output=True, text=True)

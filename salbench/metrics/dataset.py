@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import UserError
-from . import _pools, _validate
+from . import _ahead, _pools, _validate
 from . import protocols as P
 from ._engine import Plan, score_image
 from ._inputs import MapCheck, as_scored, kept_fixations
@@ -234,6 +234,7 @@ def score_dataset(
                   if m in wanted and proto.sampled}
     reasons: dict[str, dict[str, list[int]]] = {}
 
+    _ahead.compile_ahead([(proto, wanted)], _ahead.DATASET)
     kept = _kept(proto, packed, rows, cols)
     shape_list = sorted({tuple(s) for s in sizes.tolist()})
     plans = {}

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validate
+from . import _ahead, _validate
 from . import protocols as P
 from ._engine import Plan, center_prior, score_image
 from ._inputs import MapCheck, as_scored, kept_fixations, pool_from_coordinates
@@ -51,6 +51,7 @@ def _run(metric: str, saliency_map, fixations, *, protocol, shape, name, seed=0,
     base = None
     if metric == "ig" and baseline is not None:
         base = _validate.baseline_map(baseline, shape)
+    _ahead.compile_ahead([(proto, (metric,))], _ahead.API)
     plan = Plan.make(proto, shape, (metric,), base)
     values, splits, _ = score_image(plan, pred, check.f32, check.negative, rows, cols,
                                     seed=int(seed), stream=int(stream), pool=pool, gt=gt)

@@ -1,0 +1,232 @@
+"""Compiling ahead (``salbench.metrics._ahead``): the signature list matches the code,
+workers fill numba's cache so that the kernels then load without compiling, and
+nothing goes wrong when a worker cannot start or hangs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import kernel_manifest as km
+import pytest
+
+from salbench.errors import UserError
+from salbench.metrics import PROTOCOLS, REPLICATION, _ahead
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    return km.record()
+
+
+@pytest.fixture
+def fresh(monkeypatch):
+    """A process that has handled no request yet, allowed 2 processes."""
+    monkeypatch.setattr(_ahead, "_done", set())
+    monkeypatch.setenv(_ahead.PROCESSES_ENV, "2")
+
+
+def test_signature_list_matches_the_code(recorded):
+    stored = {k: _ahead.manifest()[k] for k in ("signatures", "uses")}
+    assert km.stored(recorded) == stored, (
+        "salbench/metrics/kernel_signatures.json is out of date: run "
+        "`python tests/kernel_manifest.py --write`")
+
+
+def test_every_listed_kernel_has_a_cost():
+    man = _ahead.manifest()
+    assert set(man["signatures"]) <= set(man["costs"])
+    assert set(man["callees"]) == set(man["signatures"])
+
+
+def test_per_metric_lists_cover_a_whole_request(recorded):
+    """Requests are compiled as the union of their metrics' lists: check that a
+    protocol's default set scored in one request calls nothing outside that union."""
+    for proto in PROTOCOLS.values():
+        per = recorded["uses"][_ahead.DATASET][proto.name]
+        union = set().union(*(per[m] for m in proto.default_metrics))
+        assert set(per[km.COMBINED]) <= union, proto.name
+
+
+def test_every_metric_of_every_protocol_is_listed():
+    uses = _ahead.manifest()["uses"]
+    for path in _ahead.PATHS:
+        for proto in PROTOCOLS.values():
+            listed = uses[path][proto.name]
+            assert set(listed) == set(proto.metrics)
+            assert all(listed[m] for m in proto.metrics), (path, proto.name)
+
+
+@pytest.mark.parametrize("text", [
+    "float64", "int64", "bool", "float32", "array(float64, 2d, C)",
+    "readonly array(int64, 1d, C)", "array(float32, 1d, A)",
+    ("float64", "int64"), ("array(float64, 2d, C)", "array(float64, 2d, C)"),
+])
+def test_type_texts_round_trip(text):
+    assert _ahead.type_spec(_ahead.from_spec(text)) == text
+
+
+def test_type_texts_refuse_what_they_do_not_know():
+    from numba.core import types
+
+    with pytest.raises(ValueError):
+        _ahead.from_spec("complex128")
+    with pytest.raises(ValueError):
+        _ahead.from_spec("array(object, 2d, C)")
+    with pytest.raises(ValueError):
+        _ahead.type_spec(types.unicode_type)
+    with pytest.raises(ValueError):
+        _ahead.dispatcher("os.system")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5"])
+def test_processes_setting_is_checked(monkeypatch, value):
+    monkeypatch.setenv(_ahead.PROCESSES_ENV, value)
+    with pytest.raises(UserError, match=_ahead.PROCESSES_ENV):
+        _ahead.processes()
+
+
+def test_processes_default_to_the_usable_cpus(monkeypatch):
+    monkeypatch.delenv(_ahead.PROCESSES_ENV, raising=False)
+    assert 1 <= _ahead.processes() <= min(os.cpu_count() or 1, _ahead.MAX_PROCESSES)
+    monkeypatch.setenv(_ahead.PROCESSES_ENV, "3")
+    assert _ahead.processes() == 3
+
+
+def test_one_process_compiles_lazily(fresh, monkeypatch):
+    monkeypatch.setenv(_ahead.PROCESSES_ENV, "1")
+    assert _ahead.pending([(REPLICATION, ("cc",))], _ahead.API) == []
+
+
+def test_protocol_variants_compile_lazily(fresh, monkeypatch):
+    monkeypatch.setattr(_ahead, "_cached", lambda e: False)
+    variant = REPLICATION.replace(nss_ddof=0)
+    assert _ahead.pending([(variant, ("cc",))], _ahead.API) == []
+    assert _ahead.pending([(REPLICATION, ("cc",))], _ahead.API)
+
+
+def test_a_request_is_looked_at_once(fresh, monkeypatch):
+    monkeypatch.setattr(_ahead, "_cached", lambda e: False)
+    first = _ahead.pending([(REPLICATION, ("cc", "sauc"))], _ahead.DATASET)
+    names = _ahead.manifest()["uses"][_ahead.DATASET]["replication"]
+    assert sorted(n for n, _ in first) == sorted(set(names["cc"]) | set(names["sauc"]))
+    assert _ahead.pending([(REPLICATION, ("cc", "sauc"))], _ahead.DATASET) == []
+    again = _ahead.pending([(REPLICATION, ("cc", "auc_borji"))], _ahead.DATASET)
+    assert sorted(n for n, _ in again) == sorted(set(names["auc_borji"]))
+
+
+def test_shares_keep_kernels_whole_and_hold_every_entry_once(fresh, monkeypatch):
+    monkeypatch.setattr(_ahead, "_cached", lambda e: False)
+    entries = _ahead.pending([(p, p.metrics) for p in PROTOCOLS.values()], _ahead.DATASET)
+    for n in (1, 2, 3, 8):
+        shares = _ahead._share(entries, n)
+        assert 1 <= len(shares) <= n
+        flat = [e[0] for s in shares for e in s]
+        assert sorted(flat) == sorted(e[0] for e in entries)
+        owner = {}
+        for i, s in enumerate(shares):
+            for e in s:
+                assert owner.setdefault(_ahead._kernel(e), i) == i
+
+
+def test_shares_balance_the_listed_costs(monkeypatch):
+    man = {"costs": {"_m.a": 4.0, "_m.b": 3.0, "_m.c": 2.0, "_m.d": 1.0, "_m.e": 1.0},
+           "callees": {}}
+    monkeypatch.setattr(_ahead, "manifest", lambda: man)
+    monkeypatch.setattr(_ahead, "WORKER_START_S", 0.0)
+    entries = [(f"_m.{k}#0", ()) for k in "abcde"]
+    shares = _ahead._share(entries, 2)
+    loads = sorted(sum(man["costs"][_ahead._kernel(e)] for e in s) for s in shares)
+    assert loads == [5.0, 6.0]  # a+d | b+c+e, greedy longest first
+
+
+def test_kernels_that_call_the_same_functions_share_a_process(monkeypatch):
+    man = {"costs": {"_m.a": 1.0, "_m.b": 1.0, "_m.c": 1.5, "sort": 3.0},
+           "callees": {"_m.a": ["sort"], "_m.b": ["sort"], "_m.c": []}}
+    monkeypatch.setattr(_ahead, "manifest", lambda: man)
+    monkeypatch.setattr(_ahead, "WORKER_START_S", 0.0)
+    shares = _ahead._share([(f"_m.{k}#0", ()) for k in "abc"], 2)
+    together = [{_ahead._kernel(e) for e in s} for s in shares]
+    assert {"_m.a", "_m.b"} in together  # 5 s together; apart, each would pay the sort
+
+
+class _Fake:
+    def __init__(self, log):
+        self.log = log
+
+    def compile(self, sig):
+        self.log.append(sig)
+
+
+def test_a_worker_that_cannot_start_leaves_its_share_here(monkeypatch):
+    log, advanced = [], []
+    monkeypatch.setattr(_ahead, "dispatcher", lambda name: _Fake(log))
+    monkeypatch.setenv(_ahead.PROCESSES_ENV, "3")
+
+    def refuse(*a, **k):
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    entries = [(f"_maps.k{i}#0", (i,)) for i in range(5)]
+    _ahead.compile_entries(entries, advanced.append)
+    assert sorted(log) == [(i,) for i in range(5)]
+    assert sum(advanced) == 5
+
+
+def test_a_hung_worker_is_killed(monkeypatch):
+    log, advanced, started = [], [], []
+    monkeypatch.setattr(_ahead, "dispatcher", lambda name: _Fake(log))
+    monkeypatch.setattr(_ahead, "WORKER_TIMEOUT_S", 1.0)
+    monkeypatch.setenv(_ahead.PROCESSES_ENV, "2")
+    popen = subprocess.Popen
+
+    def hang(*a, **k):
+        p = popen([sys.executable, "-c", "import time; time.sleep(60)"], stdin=subprocess.PIPE)
+        started.append(p)
+        return p
+
+    monkeypatch.setattr(subprocess, "Popen", hang)
+    entries = [(f"_maps.k{i}#0", (i,)) for i in range(4)]
+    t = time.monotonic()
+    _ahead.compile_entries(entries, advanced.append)
+    assert time.monotonic() - t < 30
+    assert started and all(p.poll() is not None for p in started)
+    assert sum(advanced) == 4 and 0 < len(log) < 4
+
+
+_COLD = """
+import json, sys
+import numpy as np
+from salbench.metrics import REPLICATION, _ahead, cc
+todo = _ahead.pending([(REPLICATION, ("cc",))], _ahead.API)
+_ahead.compile_entries(todo)
+m = np.random.default_rng(0).random((48, 48))
+v = cc(m, np.array([[10, 20], [30, 40], [300, 500]]), protocol="replication", shape=(480, 640))
+from numba.core.dispatcher import Dispatcher
+import gc
+misses = sum(sum(d.stats.cache_misses.values()) for d in gc.get_objects()
+             if isinstance(d, Dispatcher) and d.py_func.__module__.startswith("salbench"))
+print(json.dumps({"todo": [n for n, _ in todo], "value": v, "misses": misses}))
+"""
+
+
+@pytest.mark.slow
+def test_workers_fill_the_cache_and_the_kernels_then_load(tmp_path):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba"),
+           _ahead.PROCESSES_ENV: "2"}
+
+    def run():
+        out = subprocess.run([sys.executable, "-c", _COLD], env=env, capture_output=True,
+                             text=True, check=True)
+        return json.loads(out.stdout.splitlines()[-1])
+
+    cold = run()
+    listed = _ahead.manifest()["uses"][_ahead.API]["replication"]["cc"]
+    assert sorted(cold["todo"]) == sorted(listed)
+    warm = run()
+    assert warm["todo"] == []  # all cached: no worker starts
+    assert warm["misses"] == 0  # every kernel cc called loaded from the cache
+    assert warm["value"] == cold["value"]
