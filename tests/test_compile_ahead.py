@@ -198,18 +198,27 @@ def test_a_hung_worker_is_killed(monkeypatch):
 
 
 _COLD = """
-import json, sys
+import gc, json
 import numpy as np
+from numba.core.dispatcher import Dispatcher
 from salbench.metrics import REPLICATION, _ahead, cc
+
+
+def counts():
+    ds = [d for d in gc.get_objects()
+          if isinstance(d, Dispatcher) and d.py_func.__module__.startswith("salbench")]
+    return (sum(sum(d.stats.cache_misses.values()) for d in ds),
+            sum(sum(d.stats.cache_hits.values()) for d in ds))
+
+
 todo = _ahead.pending([(REPLICATION, ("cc",))], _ahead.API)
 _ahead.compile_entries(todo)
+before = counts()
 m = np.random.default_rng(0).random((48, 48))
-v = cc(m, np.array([[10, 20], [30, 40], [300, 500]]), protocol="replication", shape=(480, 640))
-from numba.core.dispatcher import Dispatcher
-import gc
-misses = sum(sum(d.stats.cache_misses.values()) for d in gc.get_objects()
-             if isinstance(d, Dispatcher) and d.py_func.__module__.startswith("salbench"))
-print(json.dumps({"todo": [n for n, _ in todo], "value": v, "misses": misses}))
+fix = np.array([[10, 20], [30, 40], [300, 500]])
+v = cc(m, fix, protocol="replication", shape=(480, 640))
+print(json.dumps({"todo": [n for n, _ in todo], "value": v, "before": before,
+                  "after": counts()}))
 """
 
 
@@ -226,7 +235,11 @@ def test_workers_fill_the_cache_and_the_kernels_then_load(tmp_path):
     cold = run()
     listed = _ahead.manifest()["uses"][_ahead.API]["replication"]["cc"]
     assert sorted(cold["todo"]) == sorted(listed)
+    (miss0, hit0), (miss1, hit1) = cold["before"], cold["after"]
+    assert miss0 > 0 and hit0 == 0  # this process compiled its share
+    assert miss1 == miss0  # the call compiled nothing more...
+    assert hit1 > 0  # ...and loaded what the worker compiled from the cache
     warm = run()
     assert warm["todo"] == []  # all cached: no worker starts
-    assert warm["misses"] == 0  # every kernel cc called loaded from the cache
+    assert warm["before"] == [0, 0] and warm["after"][0] == 0
     assert warm["value"] == cold["value"]
