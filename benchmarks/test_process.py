@@ -68,6 +68,7 @@ _LAZY = {PROCESSES_ENV: "1"}
 
 
 def _cold(env: dict, root, label: str, r: int, lazy: bool) -> dict:
+    env = {k: v for k, v in env.items() if k != PROCESSES_ENV}  # salbench's default
     return {**env, **(_LAZY if lazy else {}),
             "NUMBA_CACHE_DIR": str(root / f"cold-{label}-{'lazy' if lazy else 'ahead'}-{r}")}
 
