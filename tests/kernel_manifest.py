@@ -214,8 +214,8 @@ def timed(self, sig):
 
 Dispatcher.compile = timed
 names = json.loads(sys.argv[1])
-for name, sig in _ahead._entries(names):
-    _ahead.dispatcher(name.rpartition("#")[0]).compile(sig)
+for entry in _ahead._entries(names):
+    _ahead.dispatcher(_ahead._kernel(entry)).compile(entry[1])
 print(json.dumps(own))
 """
 

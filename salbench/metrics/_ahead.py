@@ -44,7 +44,6 @@ WORKER_START_S = 0.5  # a worker's start before it compiles (python, numba impor
 WORKER_TIMEOUT_S = 900.0  # then it is killed and what it had left compiles lazily
 _KERNEL_NAME = re.compile(r"(_[a-z]+)\.([A-Za-z_]\w*)$")
 _ARRAY = re.compile(r"(readonly )?array\((\w+), (\d)d, ([CFA])\)$")
-_SCALARS = ("bool", "int32", "int64", "uint64", "float32", "float64")
 
 _done: set[tuple[str, str, str]] = set()  # (path, protocol, metric) handled here
 _lock = threading.Lock()
@@ -67,6 +66,15 @@ def processes() -> int:
     return max(1, min(cpus, MAX_PROCESSES))
 
 
+@cache
+def _scalars() -> dict:
+    """The scalar types kernels take, by their text (``"bool"``, ``"float64"``, ...)."""
+    from numba.core import types
+
+    return {str(t): t for t in (types.boolean, types.int32, types.int64, types.uint64,
+                                types.float32, types.float64)}
+
+
 def type_spec(t) -> str | tuple:
     """A numba argument type as JSON-able text: ``"float64"``, ``"readonly array(float64,
     2d, C)"``, a tuple of those for a tuple."""
@@ -75,7 +83,8 @@ def type_spec(t) -> str | tuple:
     if isinstance(t, types.BaseTuple):
         return tuple(type_spec(x) for x in t)
     s = str(t)
-    if s in _SCALARS or _ARRAY.match(s):
+    m = _ARRAY.match(s)
+    if s in _scalars() or (m and m.group(2) in _scalars()):
         return s
     raise ValueError(f"no text form for the numba type {t!r}")
 
@@ -84,8 +93,7 @@ def from_spec(spec):
     """The numba type that :func:`type_spec` wrote."""
     from numba.core import types
 
-    scalars = {"bool": types.boolean, "int32": types.int32, "int64": types.int64,
-               "uint64": types.uint64, "float32": types.float32, "float64": types.float64}
+    scalars = _scalars()
     if isinstance(spec, list | tuple):
         return types.BaseTuple.from_types([from_spec(x) for x in spec])
     if spec in scalars:
@@ -126,6 +134,18 @@ def _entries(names: Iterable[str]) -> list[Entry]:
 
 def _kernel(entry: Entry) -> str:
     return entry[0].rpartition("#")[0]
+
+
+def _compile(entry: Entry) -> bool:
+    """Compile one signature (into the cache); False when numba refuses it (it then
+    compiles, or fails with numba's message, where it is called)."""
+    from numba.core.errors import NumbaError
+
+    try:
+        dispatcher(_kernel(entry)).compile(entry[1])
+    except NumbaError:
+        return False
+    return True
 
 
 def _cached(entry: Entry) -> bool:
@@ -186,12 +206,19 @@ def _share(entries: list[Entry], n: int) -> list[list[Entry]]:
             + sum(costs.get(c, 0.0) for c in calls)
 
     where: dict[str, int] = {}
+
+    def members() -> list[list[str]]:
+        out: list[list[str]] = [[] for _ in range(n)]
+        for q, i in where.items():
+            out[i].append(q)
+        return out
+
     for k in sorted(kernels, key=lambda k: (-load([k], 0), k)):
-        where[k] = min(range(n), key=lambda i: load([q for q in where if where[q] == i]
-                                                     + [k], i))
+        now = members()
+        where[k] = min(range(n), key=lambda i: load(now[i] + [k], i))
 
     def score() -> tuple[float, float]:
-        loads = [load([q for q in where if where[q] == i], i) for i in range(n)]
+        loads = [load(ks, i) for i, ks in enumerate(members())]
         return max(loads), sum(loads)
 
     def tries():  # a kernel to another process, or two kernels swapped
@@ -248,8 +275,6 @@ def compile_entries(entries: list[Entry], advance: Callable[[int], None] = lambd
                     ) -> None:
     """Compile ``entries`` (from :func:`pending`) on up to :func:`processes` processes;
     ``advance(n)`` as ``n`` more are done."""
-    from numba.core.errors import NumbaError
-
     if not entries:
         return
     shares = _share(entries, processes())
@@ -263,10 +288,7 @@ def compile_entries(entries: list[Entry], advance: Callable[[int], None] = lambd
     deadline = time.monotonic() + WORKER_TIMEOUT_S
     try:
         for entry in shares[0]:
-            try:
-                dispatcher(_kernel(entry)).compile(entry[1])
-            except NumbaError:
-                pass  # compiles (or fails, with numba's message) where it is called
+            _compile(entry)
             advance(1)
         for p, n in workers:
             try:
@@ -288,15 +310,8 @@ def compile_ahead(requests: Iterable[tuple[Protocol, Iterable[str]]], path: str)
 
 def _worker() -> int:
     """Compile the kernels named on stdin (``["_maps.moments#0", ...]``) into the cache."""
-    from numba.core.errors import NumbaError
-
-    failed = 0
-    for entry in _entries(json.load(sys.stdin)):
-        try:
-            dispatcher(_kernel(entry)).compile(entry[1])
-        except NumbaError:
-            failed += 1  # compiles (or fails, with numba's message) where it is called
-    return 1 if failed else 0
+    done = [_compile(entry) for entry in _entries(json.load(sys.stdin))]
+    return 0 if all(done) else 1
 
 
 if __name__ == "__main__":
