@@ -153,6 +153,23 @@ def test_kernels_that_call_the_same_functions_share_a_process(monkeypatch):
     assert {"_m.a", "_m.b"} in together  # 5 s together; apart, each would pay the sort
 
 
+_SHARES = """
+import json
+from salbench.metrics import PROTOCOLS, _ahead
+_ahead._cached = lambda e: False
+todo = _ahead.pending([(p, p.metrics) for p in PROTOCOLS.values()], _ahead.DATASET)
+print(json.dumps([[[e[0] for e in s] for s in _ahead._share(todo, n)] for n in (2, 3, 8)]))
+"""
+
+
+def test_shares_do_not_depend_on_the_hash_seed():
+    outs = {subprocess.run([sys.executable, "-c", _SHARES], capture_output=True, text=True,
+                           check=True, env={**os.environ, "PYTHONHASHSEED": seed,
+                                            _ahead.PROCESSES_ENV: "8"}).stdout
+            for seed in ("1", "2", "3")}
+    assert len(outs) == 1
+
+
 class _Fake:
     def __init__(self, log):
         self.log = log

@@ -201,8 +201,9 @@ def _share(entries: list[Entry], n: int) -> list[list[Entry]]:
     def load(ks: list[str], i: int) -> float:
         if not ks:
             return 0.0
-        calls = set().union(*(callees.get(k, ()) for k in ks))
-        return (WORKER_START_S if i else 0.0) + sum(own[k] for k in ks) \
+        # summed in sorted order: near-ties then fall alike whatever the hash seed
+        calls = sorted(set().union(*(callees.get(k, ()) for k in ks)))
+        return (WORKER_START_S if i else 0.0) + sum(own[k] for k in sorted(ks)) \
             + sum(costs.get(c, 0.0) for c in calls)
 
     where: dict[str, int] = {}
