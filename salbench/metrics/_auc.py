@@ -384,8 +384,7 @@ def mw_prepare(pos):
 
 @kernel
 def _mw_count(u, table, lo, scale, vals, idx, wts, less, equal):
-    """Account negatives ``vals[idx]`` (all of ``vals`` when ``idx`` is empty) with weights
-    ``wts`` (all 1 when empty); returns their total weight.
+    """Account negatives ``vals[idx]`` with weights ``wts``; returns their total weight.
 
     ``less[k]`` accumulates negatives strictly between ``u[k-1]`` and ``u[k]``
     (``less[m]``: above all positives), ``equal[k]`` negatives equal to ``u[k]``.  The
@@ -394,12 +393,10 @@ def _mw_count(u, table, lo, scale, vals, idx, wts, less, equal):
     """
     m = u.size
     top = u[m - 1]
-    unit = wts.size == 0
-    direct = idx.size == 0
     total = 0.0
-    for i in range(vals.size if direct else idx.size):
-        x = vals[i] if direct else vals[idx[i]]
-        w = 1.0 if unit else wts[i]
+    for i in range(idx.size):
+        x = vals[idx[i]]
+        w = wts[i]
         total += w
         if x < lo:
             less[0] += w
@@ -416,6 +413,40 @@ def _mw_count(u, table, lo, scale, vals, idx, wts, less, equal):
                     continue
             less[k] += w
     return total
+
+
+@kernel
+def _mw_count_all(u, table, lo, scale, vals, less, equal):
+    """:func:`_mw_count` for every value of ``vals`` at weight 1; returns their number.
+
+    Counted in integers, added to ``less`` and ``equal`` at the end: neighbouring pixels
+    of a smooth map fall in one bin, and an integer increment waits less on the last one
+    than a float add (~1.6x faster).  Counts are exact, so the result is the same."""
+    m = u.size
+    top = u[m - 1]
+    lt = np.zeros(m + 1, dtype=np.int64)
+    eq = np.zeros(m, dtype=np.int64)
+    for i in range(vals.size):
+        x = vals[i]
+        if x < lo:
+            lt[0] += 1
+        elif x > top:
+            lt[m] += 1
+        else:
+            t = table[int((x - lo) * scale)]
+            k = np.int64(t >> 1)
+            if t & 1:
+                while u[k] < x:
+                    k += 1
+                if u[k] == x:
+                    eq[k] += 1
+                    continue
+            lt[k] += 1
+    for k in range(m + 1):
+        less[k] += lt[k]
+    for k in range(m):
+        equal[k] += eq[k]
+    return float(vals.size)
 
 
 @kernel
@@ -438,8 +469,7 @@ def mw_map_auc(pos, smap, extra_idx, extra_w):
     less = np.zeros(u.size + 1)
     equal = np.zeros(u.size)
     flat = smap.ravel()
-    w_tot = _mw_count(u, table, lo, scale, flat, np.empty(0, dtype=np.int64), np.empty(0),
-                      less, equal)
+    w_tot = _mw_count_all(u, table, lo, scale, flat, less, equal)
     if extra_idx.size:
         w_tot += _mw_count(u, table, lo, scale, flat, extra_idx, extra_w, less, equal)
     if w_tot <= 0.0:
@@ -478,7 +508,7 @@ def judd_mit(smap, pos):
     u, cnt, table, lo, scale = mw_prepare(pos)
     less = np.zeros(u.size + 1)
     equal = np.zeros(u.size)
-    _mw_count(u, table, lo, scale, flat, np.empty(0, dtype=np.int64), np.empty(0), less, equal)
+    _mw_count_all(u, table, lo, scale, flat, less, equal)
     # above[k] = #pixels >= u[k]
     above = np.empty(u.size)
     acc = less[u.size]
@@ -516,8 +546,7 @@ def judd_pysaliency(smap, pos, fixated):
     less = np.zeros(u.size + 1)
     equal = np.zeros(u.size)
     flat = smap.ravel()
-    n_neg = _mw_count(u, table, lo, scale, flat, np.empty(0, dtype=np.int64), np.empty(0),
-                      less, equal)
+    n_neg = _mw_count_all(u, table, lo, scale, flat, less, equal)
     n_neg += _mw_count(u, table, lo, scale, flat, fixated, -np.ones(fixated.size), less, equal)
     if n_neg <= 0.0:
         return np.nan
@@ -565,9 +594,9 @@ def normalise_inplace(q):
     flat = q.ravel()
     lo = flat[0]
     hi = flat[0]
-    for v in flat:
-        lo = min(lo, v)
-        hi = max(hi, v)
+    for v in flat:  # compares, not min/max: they vectorise
+        lo = v if v < lo else lo
+        hi = v if v > hi else hi
     if not hi > lo:
         return False
     for i in range(flat.size):

@@ -291,11 +291,11 @@ def gt_map_into(ur, uc, wts, tr, tc, g) -> None:
     np.dot(tr[0][rows].T, lines, out=g)  # tr[0] = Kᵀ: its row m is K's column m
 
 
-@kernel
+@kernel(fastmath={"reassoc"})
 def pearson(a, mean_a, ssd_a, resid_a, b):
     """Pearson correlation of two dense maps, corrected two-pass in float64 with block
-    sums (``a``'s moments given, see :func:`moments`); NaN when ``b`` is constant (within
-    ``FLAT_RELATIVE`` of its magnitude)."""
+    sums (``a``'s moments given, see :func:`moments`; the blocks vectorise); NaN when
+    ``b`` is constant (within ``FLAT_RELATIVE`` of its magnitude)."""
     fa = a.ravel()
     fb = b.ravel()
     n = fb.size
@@ -306,8 +306,8 @@ def pearson(a, mean_a, ssd_a, resid_a, b):
         part = 0.0
         for i in range(k, min(n, k + BLOCK)):
             v = fb[i]
-            lo = min(lo, v)
-            hi = max(hi, v)
+            lo = v if v < lo else lo
+            hi = v if v > hi else hi
             part += v
         total += part
     if not hi - lo > FLAT_RELATIVE * max(abs(lo), abs(hi)):
@@ -334,7 +334,7 @@ def pearson(a, mean_a, ssd_a, resid_a, b):
     return sab / math.sqrt(ssd_a * sbb)
 
 
-@kernel
+@kernel(fastmath={"reassoc"})
 def kld(p, g, density, eps):
     """KL divergence of ``p`` from ``g``: ``Σ g' log(eps + g' / (p' + eps))``.
 
@@ -342,6 +342,9 @@ def kld(p, g, density, eps):
     overshoot below 0 is clipped first (the caller gives NaN for a prediction that was
     negative before resizing).  ``DENSITY_PYSALIENCY``: each map shifted by its minimum
     when negative, divided by its sum, uniform when the sum is 0.
+
+    Sums are taken in blocks; each term is computed as written, a block of ``g'`` and of
+    the logarithm's argument at a time (those loops vectorise), then the logarithms.
     """
     a = p.ravel()
     b = g.ravel()
@@ -350,100 +353,130 @@ def kld(p, g, density, eps):
     b_lo = 0.0
     if density == DENSITY_PYSALIENCY:
         for i in range(n):
-            a_lo = min(a_lo, a[i])
-            b_lo = min(b_lo, b[i])
+            a_lo = a[i] if a[i] < a_lo else a_lo
+            b_lo = b[i] if b[i] < b_lo else b_lo
+    # MIT: a_lo = b_lo = 0, so both are the same loops; a - a_lo >= 0 under pysaliency
     sa = 0.0
     sb = 0.0
-    for i in range(n):
-        if density == DENSITY_MIT:
-            sa += max(a[i], 0.0)
-            sb += b[i]
-        else:
-            sa += a[i] - a_lo
-            sb += b[i] - b_lo
+    for k in range(0, n, BLOCK):
+        pa = 0.0
+        pb = 0.0
+        for i in range(k, min(n, k + BLOCK)):
+            v = a[i] - a_lo
+            pa += v if v > 0.0 else 0.0
+            pb += b[i] - b_lo
+        sa += pa
+        sb += pb
+    # g' = (g - b_lo) * b_mul / b_div + b_add: the division as written, or (a map left
+    # alone) a division by 1, or (pysaliency, sum 0) the uniform map; all exact, no branch
+    b_mul, b_div, b_add = 1.0, sb, 0.0
+    a_mul, a_div, a_add = 1.0, sa, 0.0
+    if sb == 0.0:
+        b_div = 1.0
+        if density == DENSITY_PYSALIENCY:
+            b_mul, b_add = 0.0, 1.0 / n
+    if not sa > 0.0:  # MIT divides only a positive sum; pysaliency's sum is >= 0
+        a_div = 1.0
+        if density == DENSITY_PYSALIENCY:
+            a_mul, a_add = 0.0, 1.0 / n
+    bi = np.empty(BLOCK)
+    arg = np.empty(BLOCK)
     total = 0.0
-    for i in range(n):
-        bi = b[i] - b_lo
-        if sb != 0.0:
-            bi = bi / sb
-        elif density == DENSITY_PYSALIENCY:
-            bi = 1.0 / n
-        if bi == 0.0:  # 0 * log(...) = 0: skip the logarithm
-            continue
-        if density == DENSITY_MIT:
-            ai = max(a[i], 0.0)
-            if sa > 0.0:
-                ai = ai / sa
-        else:
-            ai = (a[i] - a_lo) / sa if sa != 0.0 else 1.0 / n
-        total += bi * math.log(eps + bi / (ai + eps))
+    for k in range(0, n, BLOCK):
+        m = min(n - k, BLOCK)
+        for j in range(m):
+            y = (b[k + j] - b_lo) * b_mul / b_div + b_add
+            v = a[k + j] - a_lo
+            x = (v if v > 0.0 else 0.0) * a_mul / a_div + a_add
+            bi[j] = y
+            arg[j] = eps + y / (x + eps)
+        for j in range(m):
+            if bi[j] != 0.0:  # 0 * log(...) = 0: skip the logarithm
+                total += bi[j] * math.log(arg[j])
     return total
 
 
-@kernel
+@kernel(fastmath={"reassoc"})
 def sim(p, g, density):
     """Σ min(p', g') of the two maps as distributions.
 
     ``DENSITY_MIT`` (similarity.m): min-max then sum normalised; all-zero maps are left
     alone; a constant non-zero map gives NaN (MATLAB's 0/0; the ground truth counts as
     constant within ``FLAT_RELATIVE``).  ``DENSITY_PYSALIENCY``: as in :func:`kld`.
+    Each value is computed as written; sums are taken in blocks (the loops vectorise).
     """
     a = p.ravel()
     b = g.ravel()
     n = a.size
-    la = a[0]
-    ha = a[0]
+    la = np.float64(a[0])
+    ha = la
     lb = b[0]
-    hb = b[0]
-    for i in range(n):
-        la = min(la, a[i])
-        ha = max(ha, a[i])
-        lb = min(lb, b[i])
-        hb = max(hb, b[i])
-    total = 0.0
+    hb = lb
+    for i in range(n):  # compares, not min/max: they vectorise
+        la = a[i] if a[i] < la else la
+        ha = a[i] if a[i] > ha else ha
+        lb = b[i] if b[i] < lb else lb
+        hb = b[i] if b[i] > hb else hb
     if density == DENSITY_MIT:
         za = la == 0.0 and ha == 0.0
         zb = lb == 0.0 and hb == 0.0
         if (not za and not ha > la) or \
                 (not zb and not hb - lb > FLAT_RELATIVE * max(abs(lb), abs(hb))):
             return np.nan
-        sa = 0.0
-        sb = 0.0
-        for i in range(n):
-            if not za:
-                sa += (a[i] - la) / (ha - la)
-            if not zb:
-                sb += (b[i] - lb) / (hb - lb)
-        for i in range(n):
-            x = 0.0 if za else (a[i] - la) / (ha - la) / sa
-            y = 0.0 if zb else (b[i] - lb) / (hb - lb) / sb
-            total += min(x, y)
-        return total
-    a_lo = min(la, 0.0)
-    b_lo = min(lb, 0.0)
+        # p' = (p - lo) / (hi - lo) / Σ: an all-zero map divides its zeros by 1 instead
+        a_lo, a_div = (0.0, 1.0) if za else (la, ha - la)
+        b_lo, b_div = (0.0, 1.0) if zb else (lb, hb - lb)
+    else:
+        a_lo, a_div = min(la, 0.0), 1.0
+        b_lo, b_div = min(lb, 0.0), 1.0
     sa = 0.0
     sb = 0.0
-    for i in range(n):
-        sa += a[i] - a_lo
-        sb += b[i] - b_lo
-    for i in range(n):
-        x = (a[i] - a_lo) / sa if sa != 0.0 else 1.0 / n
-        y = (b[i] - b_lo) / sb if sb != 0.0 else 1.0 / n
-        total += min(x, y)
+    for k in range(0, n, BLOCK):
+        pa = 0.0
+        pb = 0.0
+        for i in range(k, min(n, k + BLOCK)):
+            pa += (a[i] - a_lo) / a_div
+            pb += (b[i] - b_lo) / b_div
+        sa += pa
+        sb += pb
+    # a sum of 0 (all-zero map, or a constant one under pysaliency): MIT leaves the map
+    # alone (zeros divided by 1), pysaliency takes the uniform map (times 0, plus 1/n)
+    a_mul, a_add, b_mul, b_add = 1.0, 0.0, 1.0, 0.0
+    if sa == 0.0:
+        sa = 1.0
+        if density == DENSITY_PYSALIENCY:
+            a_mul, a_add = 0.0, 1.0 / n
+    if sb == 0.0:
+        sb = 1.0
+        if density == DENSITY_PYSALIENCY:
+            b_mul, b_add = 0.0, 1.0 / n
+    total = 0.0
+    for k in range(0, n, BLOCK):
+        part = 0.0
+        for i in range(k, min(n, k + BLOCK)):
+            x = (a[i] - a_lo) / a_div * a_mul / sa + a_add
+            y = (b[i] - b_lo) / b_div * b_mul / sb + b_add
+            part += x if x < y else y
+        total += part
     return total
 
 
-@kernel
+@kernel(fastmath={"reassoc"})
 def ig(p, lo, hi, log_base, positions, eps):
     """MIT ``InfoGain.m``: the map min-max then sum normalised (``lo``, ``hi``: its range);
     mean over ``positions`` of ``log2(eps + p') - log2(eps + b')``, ``log_base`` holding
-    the baseline's ``log2(eps + b')`` (see :func:`log_baseline`); NaN for a constant map."""
+    the baseline's ``log2(eps + b')`` (see :func:`log_baseline`); NaN for a constant map.
+    The sum is taken in blocks (they vectorise)."""
     if not hi > lo:
         return np.nan
     a = p.ravel()
+    n = a.size
     sa = 0.0
-    for i in range(a.size):
-        sa += (a[i] - lo) / (hi - lo)
+    for k in range(0, n, BLOCK):
+        part = 0.0
+        for i in range(k, min(n, k + BLOCK)):
+            part += (a[i] - lo) / (hi - lo)
+        sa += part
     lb = log_base.ravel()
     acc = 0.0
     for idx in positions:

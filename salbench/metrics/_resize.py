@@ -21,6 +21,7 @@ from ._blur import blur_into
 from ._jit import kernel
 
 _PRECISION_BITS = 22  # 32 - 8 - 2, as in Pillow's Resample.c
+TILE = 32  # square tiles of the transpose that ends a column resize
 
 
 def _pillow_cubic(x: np.ndarray) -> np.ndarray:
@@ -221,14 +222,17 @@ def _resize_rows(src, w, idx, out):
 
 @kernel
 def _resize_cols(src, w, idx, out):
-    """Resize along axis 1."""
-    for r in range(src.shape[0]):
-        s = src[r]
-        for o in range(w.shape[0]):
-            acc = 0.0
-            for j in range(w.shape[1]):
-                acc += w[o, j] * s[idx[o, j]]
-            out[r, o] = acc
+    """Resize along axis 1: along axis 0 of the transpose, whose loops run across a row
+    and vectorise, then transposed back in tiles (~3x faster than a gather per tap; the
+    same sums in the same order)."""
+    h, n = out.shape
+    dst = np.empty((n, h))
+    _resize_rows(np.ascontiguousarray(src.T), w, idx, dst)
+    for i0 in range(0, h, TILE):
+        for j0 in range(0, n, TILE):
+            for i in range(i0, min(h, i0 + TILE)):
+                for j in range(j0, min(n, j0 + TILE)):
+                    out[i, j] = dst[j, i]
 
 
 @kernel
@@ -255,6 +259,7 @@ def resize_into(img, wr, ir, wc, ic, rows_first, out):
         _resize_rows(tmp, wr, ir, out)
 
 
+@lru_cache(maxsize=16)
 def matlab_plan(in_shape, out_shape, scale: float | None = None) -> tuple:
     """``(wr, ir, wc, ic, rows_first)`` of ``imresize(A, out_shape)`` (or ``imresize(A,
     scale)``, whose output is ``ceil(scale * size)``)."""
@@ -266,35 +271,9 @@ def matlab_plan(in_shape, out_shape, scale: float | None = None) -> tuple:
     return wr, ir, wc, ic, sr <= sc  # MATLAB: sort(scale), stable: rows first on ties
 
 
-@lru_cache(maxsize=16)
-def matlab_matrices(in_shape, out_shape) -> tuple[np.ndarray, np.ndarray] | None:
-    """Dense ``(A_r, A_cᵀ)`` with ``imresize(A) = A_r A A_cᵀ`` when both sides grow (a
-    48x48 map to its image: two small matrix products beat the tap loops); None when a
-    side shrinks (antialiasing widens the taps: the loops are cheaper there)."""
-    (ih, iw), (oh, ow) = in_shape, out_shape
-    if oh < ih or ow < iw:
-        return None
-    mats = []
-    for n_in, n_out in ((ih, oh), (iw, ow)):
-        w, idx = matlab_contributions(n_in, n_out)
-        a = np.zeros((n_out, n_in))
-        np.add.at(a, (np.repeat(np.arange(n_out), w.shape[1]), idx.ravel()), w.ravel())
-        mats.append(a)
-    ar, ac = mats[0], np.ascontiguousarray(mats[1].T)
-    ar.setflags(write=False)
-    ac.setflags(write=False)
-    return ar, ac
-
-
 def matlab_resize(img: np.ndarray, out: np.ndarray) -> None:
-    """``out = imresize(img, size(out))`` for a 2-D float64 map: matrix products when
-    enlarging, the separable tap loops otherwise (same weights; sums in another order,
-    ~1e-16 apart)."""
-    mats = matlab_matrices(img.shape, out.shape)
-    if mats is None or img.shape == out.shape:
-        resize_into(img, *matlab_plan(img.shape, out.shape), out)
-    else:
-        np.dot(np.dot(mats[0], img), mats[1], out=out)
+    """``out = imresize(img, size(out))`` for a 2-D float64 map."""
+    resize_into(img, *matlab_plan(img.shape, out.shape), out)
 
 
 def matlab_bicubic(img: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
