@@ -653,10 +653,13 @@ def borji_splits(flat, lo, hi, as_f32, constant_zero, pos, kind, step, n_neg, se
     maxpos = _max(pos)
     cache = make_grid_cache(step)
     neg = np.empty(n_neg)
+    at = np.empty(n_neg, dtype=np.int64)
     for sp in range(out_splits.size):
         st = _rng.new_stream(seed, stream, _rng.BORJI, sp)
+        for i in range(n_neg):  # the draws first: then the reads overlap their misses
+            at[i] = _rng.below(st, n_pix)
         for i in range(n_neg):
-            neg[i] = _norm(flat[_rng.below(st, n_pix)], lo, hi, as_f32, constant_zero)
+            neg[i] = _norm(flat[at[i]], lo, hi, as_f32, constant_zero)
         out_splits[sp] = grid_auc(pos, maxpos, neg, n_neg, kind, step, cache)
     return _mean(out_splits)
 
