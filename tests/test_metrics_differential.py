@@ -82,6 +82,61 @@ def test_matlab_resize_matches_naive(ih, iw, oh, ow, seed):
                                rtol=0, atol=1e-12)
 
 
+_ZOOMS = [(1, "nearest"), (3, "constant")]  # pysaliency's and SALICON's
+
+
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(1, 120), st.integers(1, 120),
+       st.sampled_from(_ZOOMS), st.integers(0, 2**32 - 1))
+def test_zoom_is_bitwise_scipy(ih, iw, oh, ow, zoom, seed):
+    """salbench's ``ndimage.zoom`` gives scipy's values bit for bit wherever its check
+    passes (a map far from zero, and one of ±1e-300 values, too)."""
+    from scipy import ndimage
+
+    from salbench.metrics import _resize
+
+    order, mode = zoom
+    tables = _resize.zoom_tables((ih, iw), (oh, ow), order, mode)
+    if tables is None:  # the same shape, or scipy's output has another; else a failed check
+        assert (ih, iw) == (oh, ow) or \
+            (round(ih * (oh / ih)), round(iw * (ow / iw))) != (oh, ow)
+        return
+    rng = np.random.default_rng(seed)
+    for x in (rng.random((ih, iw)), 1e6 + rng.standard_normal((ih, iw)),
+              rng.choice([-1e-300, 1e-300], (ih, iw))):
+        got = np.empty((oh, ow))
+        _resize.zoom_into(_resize.zoom_prefilter(x, order, mode), *tables, got)
+        expect = ndimage.zoom(x, (oh / ih, ow / iw), order=order, mode=mode)
+        np.testing.assert_array_equal(got, expect)
+
+
+@pytest.mark.parametrize("zoom", _ZOOMS)
+@pytest.mark.parametrize("sizes", [((48, 48), (480, 640)), ((60, 80), (480, 640)),
+                                   ((64, 48), (1080, 1920)), ((480, 640), (48, 64))])
+def test_zoom_check_passes_for_common_sizes(zoom, sizes):
+    """The fast zoom is the one used for the sizes people score (not scipy's fallback)."""
+    from salbench.metrics import _resize
+
+    assert _resize.zoom_tables(*sizes, *zoom) is not None
+
+
+def test_zoom_that_fails_its_check_falls_back_to_scipy(rng, monkeypatch):
+    """Tables that do not reproduce scipy are refused, and the protocol scores with
+    scipy's zoom itself: the same numbers."""
+    from salbench.metrics import _resize
+
+    preds, fixes, shapes = _salicon_split(rng)
+    assert _resize.zoom_tables(preds[0].shape, shapes[0], 3, "constant") is not None
+    fast = score_dataset(preds, fixes, shapes, protocol="salicon", seed=4)
+    _resize.zoom_tables.cache_clear()
+    real = _resize._spline_weights
+    monkeypatch.setattr(_resize, "_spline_weights", lambda x, order: real(x, order) * 1.001)
+    assert _resize.zoom_tables(preds[0].shape, shapes[0], 3, "constant") is None
+    slow = score_dataset(preds, fixes, shapes, protocol="salicon", seed=4)
+    _resize.zoom_tables.cache_clear()
+    for m in fast.metrics:
+        np.testing.assert_array_equal(fast.per_image[m], slow.per_image[m])
+
+
 # ---- grids ---------------------------------------------------------------------------
 
 

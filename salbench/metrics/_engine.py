@@ -121,21 +121,14 @@ def prepare(plan: Plan, pred: np.ndarray, f32: bool, out: np.ndarray, tmp: np.nd
     elif not hi > lo:  # a constant map resizes to itself (weights need not sum to 1 exactly)
         out[:] = lo
         p = out
-    elif proto.resize in _ZOOM:  # scipy's own zoom: bit for bit what the reference gets
-        from scipy import ndimage
-
-        (h, w), (mh, mw) = plan.shape, pred.shape
-        z = ndimage.zoom(pred, (h / mh, w / mw), order=_ZOOM[proto.resize][0],
-                         mode=_ZOOM[proto.resize][1])
-        if z.shape != plan.shape:
-            from ..errors import UserError
-
-            raise UserError(f"scipy zoom of a {mh}x{mw} map by ({h}/{mh}, {w}/{mw}) gives "
-                            f"{z.shape[0]}x{z.shape[1]}, not {h}x{w}",
-                            hint="give maps at the image's size (the reference would fail "
-                                 "the same way)")
+    elif proto.resize in _ZOOM:  # scipy's zoom, bit for bit what the reference gets
+        order, mode = _ZOOM[proto.resize]
         p = tmp if plan.pre_w.size else out
-        p[:] = z
+        tables = _resize.zoom_tables(pred.shape, plan.shape, order, mode)
+        if tables is None:
+            p[:] = _scipy_zoom(pred, plan.shape, order, mode)
+        else:
+            _resize.zoom_into(_resize.zoom_prefilter(pred, order, mode), *tables, p)
     else:
         p = tmp if plan.pre_w.size else out
         _resize.matlab_resize(pred, p)
@@ -143,6 +136,23 @@ def prepare(plan: Plan, pred: np.ndarray, f32: bool, out: np.ndarray, tmp: np.nd
         _blur.blur_into(p, plan.pre_w, False, out)
         return out
     return p
+
+
+def _scipy_zoom(pred: np.ndarray, shape: tuple[int, int], order: int, mode: str
+                ) -> np.ndarray:
+    """``ndimage.zoom`` itself (when salbench's copy of it did not pass its check)."""
+    from scipy import ndimage
+
+    (h, w), (mh, mw) = shape, pred.shape
+    z = ndimage.zoom(pred, (h / mh, w / mw), order=order, mode=mode)
+    if z.shape != shape:
+        from ..errors import UserError
+
+        raise UserError(f"scipy zoom of a {mh}x{mw} map by ({h}/{mh}, {w}/{mw}) gives "
+                        f"{z.shape[0]}x{z.shape[1]}, not {h}x{w}",
+                        hint="give maps at the image's size (the reference would fail "
+                             "the same way)")
+    return z
 
 
 def salicon_filter(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
