@@ -22,7 +22,7 @@ from ._blur import blur_into
 from ._jit import kernel
 
 _PRECISION_BITS = 22  # 32 - 8 - 2, as in Pillow's Resample.c
-TILE = 32  # square tiles of the transpose that ends a column resize
+TILE = 32  # output columns per tile of an enlarging column resize
 
 
 def _pillow_cubic(x: np.ndarray) -> np.ndarray:
@@ -223,17 +223,36 @@ def _resize_rows(src, w, idx, out):
 
 @kernel
 def _resize_cols(src, w, idx, out):
-    """Resize along axis 1: along axis 0 of the transpose, whose loops run across a row
-    and vectorise, then transposed back in tiles (~3x faster than a gather per tap; the
-    same sums in the same order)."""
-    h, n = out.shape
-    dst = np.empty((n, h))
-    _resize_rows(np.ascontiguousarray(src.T), w, idx, dst)
-    for i0 in range(0, h, TILE):
-        for j0 in range(0, n, TILE):
-            for i in range(i0, min(h, i0 + TILE)):
-                for j in range(j0, min(n, j0 + TILE)):
-                    out[i, j] = dst[j, i]
+    """Resize along axis 1.  Shrinking: a gather per tap along each row.  Enlarging (the
+    output is the larger): along axis 0 of the small transposed source, ``TILE`` output
+    columns at a time, each tile then transposed into place (loops across a column
+    vectorise; ~3x faster, and no map-sized temporary).  Same sums in the same order."""
+    h, n_out = out.shape
+    if src.shape[1] >= n_out:
+        for r in range(h):
+            s = src[r]
+            for o in range(n_out):
+                acc = 0.0
+                for j in range(w.shape[1]):
+                    acc += w[o, j] * s[idx[o, j]]
+                out[r, o] = acc
+        return
+    st = np.ascontiguousarray(src.T)
+    tile = np.empty((TILE, h))
+    for o0 in range(0, n_out, TILE):
+        m = min(TILE, n_out - o0)
+        for k in range(m):
+            col = tile[k]
+            for c in range(h):
+                col[c] = 0.0
+            for j in range(w.shape[1]):
+                wj = w[o0 + k, j]
+                s = st[idx[o0 + k, j]]
+                for c in range(h):
+                    col[c] += wj * s[c]
+        for i in range(h):
+            for k in range(m):
+                out[i, o0 + k] = tile[k, i]
 
 
 @kernel
