@@ -421,7 +421,7 @@ def _mw_count_all(u, table, lo, scale, vals, less, equal):
 
     Counted in integers, added to ``less`` and ``equal`` at the end: neighbouring pixels
     of a smooth map fall in one bin, and an integer increment waits less on the last one
-    than a float add (~1.6x faster).  Counts are exact, so the result is the same."""
+    than a float add (~1.4x faster).  Counts are exact, so the result is the same."""
     m = u.size
     top = u[m - 1]
     lt = np.zeros(m + 1, dtype=np.int64)
