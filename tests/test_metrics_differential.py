@@ -388,9 +388,9 @@ def test_sim_and_ig_sums_are_accurate_at_full_size(rng, density):
 
 
 def test_rank_histograms_of_every_pixel_match_the_indexed_count(rng):
-    """The exact AUCs' count over every pixel (interleaved histograms) gives the counts
-    of the plain one-histogram loop, on a smooth map with ties, values below and above
-    every positive, and positives equal to pixels."""
+    """The exact AUCs' count over every pixel (integer histograms) gives the counts of
+    the indexed, weighted loop at weight 1, on a smooth map with ties, values below and
+    above every positive, and positives equal to pixels."""
     from salbench.metrics import _auc
 
     smap = np.round(gaussian_filter(rng.random((60, 80)), 3), 3)
