@@ -280,7 +280,6 @@ def resize_into(img, wr, ir, wc, ic, rows_first, out):
         _resize_rows(tmp, wr, ir, out)
 
 
-@lru_cache(maxsize=16)
 def matlab_plan(in_shape, out_shape, scale: float | None = None) -> tuple:
     """``(wr, ir, wc, ic, rows_first)`` of ``imresize(A, out_shape)`` (or ``imresize(A,
     scale)``, whose output is ``ceil(scale * size)``)."""
@@ -369,7 +368,8 @@ def _zoom_axis(n_in: int, n_out: int, order: int, mode: str
     else:
         taps = _mirror(taps, n_in)
         w[(cc < 0.0) | (cc > n_in - 1)] = 0.0
-    return _frozen(w, taps)[::-1]
+    w, taps = _frozen(w, taps)
+    return taps, w
 
 
 def zoom_prefilter(pred: np.ndarray, order: int, mode: str) -> np.ndarray:
@@ -408,8 +408,8 @@ def zoom_tables(in_shape: tuple[int, int], out_shape: tuple[int, int], order: in
     if src.shape != tuple(in_shape):  # scipy padded before filtering: not this layout
         return None
     ci, wc = _zoom_axis(in_shape[1], out_shape[1], order, mode)
-    tables = (*_zoom_axis(in_shape[0], out_shape[0], order, mode),
-              *_frozen(wc.T, ci.T)[::-1])
+    wc, ci = _frozen(wc.T, ci.T)  # taps-major: zoom_into runs along a row per tap
+    tables = (*_zoom_axis(in_shape[0], out_shape[0], order, mode), ci, wc)
     mine = np.empty(out_shape)
     zoom_into(src, *tables, mine)
     if not np.array_equal(mine, ndimage.zoom(probe, factors, order=order, mode=mode)):
