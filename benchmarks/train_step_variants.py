@@ -5,7 +5,10 @@ steps of batch 128 on random device-resident data after a warm-up (compile inclu
 warm-up, reported apart), synchronises once, and prints images/s; then a torch.profiler
 table of the default step's kernels.  Variants: eager or compiled; cuDNN deterministic
 (salbench's default, for exact resume) or ``benchmark=True``; NCHW or channels-last; bf16
-autocast or fp32 with TF32.  This is a diagnostic, not a benchmark of record.
+autocast or fp32 with TF32.  ``python ... graphs`` sets the default step beside CUDA graphs:
+``torch.compile(mode="reduce-overhead")`` and the whole step (gather, forward, backward,
+optimizer) captured by hand in one ``torch.cuda.CUDAGraph``, replayed per step.  This is a
+diagnostic, not a benchmark of record.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ def sync() -> None:
         torch.cuda.synchronize()
 
 
-def run(compile_: bool, deterministic: bool, channels_last: bool, amp: bool,
+def run(compile_: bool | str, deterministic: bool, channels_last: bool, amp: bool,
         steps: int = STEPS, profile: bool = False) -> None:
+    """``compile_``: False (eager), True (``torch.compile``) or a ``torch.compile`` mode."""
     torch.backends.cudnn.deterministic = deterministic
     torch.backends.cudnn.benchmark = not deterministic
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = not amp
@@ -45,9 +49,12 @@ def run(compile_: bool, deterministic: bool, channels_last: bool, amp: bool,
                           weight_decay=5e-4, fused=dev.type == "cuda")
     x_all = torch.randint(0, 256, (2048, 3, 96, 96), dtype=torch.uint8, device=dev)
     y_all = torch.rand(2048, 48, 48, device=dev)
-    fwd = torch.compile(model) if compile_ else model
+    mode = compile_ if isinstance(compile_, str) else None
+    fwd = torch.compile(model, mode=mode) if compile_ else model
 
     def step(i: int) -> None:
+        if mode == "reduce-overhead":
+            torch.compiler.cudagraph_mark_step_begin()
         idx = torch.randint(0, 2048, (BATCH,), device=dev)
         x = (x_all[idx].float() / 255).contiguous(memory_format=fmt)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
@@ -67,7 +74,7 @@ def run(compile_: bool, deterministic: bool, channels_last: bool, amp: bool,
         step(i)
     sync()
     dt = time.perf_counter() - t0
-    name = (f"{'compiled' if compile_ else 'eager':8s} "
+    name = (f"{mode or ('compiled' if compile_ else 'eager'):8s} "
             f"{'deterministic' if deterministic else 'benchmark':13s} "
             f"{'channels_last' if channels_last else 'nchw':13s} {'bf16' if amp else 'tf32'}")
     print(f"{name}: {BATCH * steps / dt:9.0f} images/s  {1e3 * dt / steps:7.2f} ms/step  "
@@ -96,6 +103,77 @@ def main_steps() -> None:
     run(True, True, False, True)  # salbench's default on CUDA
     run(True, False, True, True, profile=True)
     run(True, False, False, True)
+
+
+def run_graphed(deterministic: bool, amp: bool, fused: bool, steps: int = STEPS) -> None:
+    """The whole step in one hand-captured CUDA graph: random indices are drawn outside it
+    into a static buffer, the gather, forward, backward and SGD step replay inside it."""
+    torch.backends.cudnn.deterministic = deterministic
+    torch.backends.cudnn.benchmark = not deterministic
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = not amp
+    torch.manual_seed(0)
+    dev = DEVICE
+    model = build(VARIANTS[MODEL]).to(dev)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True,
+                          weight_decay=5e-4, fused=fused)
+    x_all = torch.randint(0, 256, (2048, 3, 96, 96), dtype=torch.uint8, device=dev)
+    y_all = torch.rand(2048, 48, 48, device=dev)
+    idx = torch.zeros(BATCH, dtype=torch.long, device=dev)
+
+    def draw() -> None:
+        idx.copy_(torch.randint(0, 2048, (BATCH,), device=dev))
+
+    def body() -> torch.Tensor:
+        x = x_all[idx].float() / 255
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp, cache_enabled=False):
+            pred = model(x)
+        loss = torch.nn.functional.mse_loss(pred.float(), y_all[idx])
+        loss.backward()
+        opt.step()
+        return loss
+
+    t0 = time.perf_counter()
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):  # warm-up off the default stream, as capture requires
+        for _ in range(3):
+            draw()
+            opt.zero_grad(set_to_none=True)
+            body()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    opt.zero_grad(set_to_none=True)  # backward in the graph writes fresh gradients
+    with torch.cuda.graph(graph):
+        body()
+    sync()
+    warm = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        draw()
+        graph.replay()
+    sync()
+    dt = time.perf_counter() - t0
+    name = (f"graphed  {'deterministic' if deterministic else 'benchmark':13s} nchw          "
+            f"{'bf16' if amp else 'tf32'} {'fused' if fused else 'foreach'} SGD")
+    print(f"{name}: {BATCH * steps / dt:9.0f} images/s  {1e3 * dt / steps:7.2f} ms/step  "
+          f"(warm-up and capture {warm:5.1f} s)", flush=True)
+
+
+def main_graphs() -> None:
+    """salbench's default step against CUDA graphs (``python ... graphs``); each variant
+    reports its error and the next one runs."""
+    print(torch.cuda.get_device_name(0), torch.__version__, flush=True)
+    variants = [lambda: run(True, True, False, True),  # salbench's default on CUDA
+                lambda: run(False, True, False, True),
+                lambda: run("reduce-overhead", True, False, True),
+                lambda: run_graphed(True, True, fused=True),
+                lambda: run_graphed(True, True, fused=False),
+                lambda: run_graphed(False, True, fused=True)]
+    for variant in variants:
+        try:
+            variant()
+        except Exception as exc:  # a diagnostic: say what failed and go on
+            print(f"variant failed: {type(exc).__name__}: {exc}"[:400], flush=True)
 
 
 def trainer(items: int, epochs: int, **settings) -> None:
@@ -147,4 +225,5 @@ def main_trainer() -> None:
 
 
 if __name__ == "__main__":
-    main_trainer() if sys.argv[1:] == ["trainer"] else main_steps()
+    {"trainer": main_trainer, "graphs": main_graphs}.get(
+        sys.argv[1] if len(sys.argv) > 1 else "", main_steps)()
