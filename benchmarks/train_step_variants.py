@@ -34,21 +34,26 @@ def sync() -> None:
         torch.cuda.synchronize()
 
 
-def run(compile_: bool | str, deterministic: bool, channels_last: bool, amp: bool,
-        steps: int = STEPS, profile: bool = False) -> None:
-    """``compile_``: False (eager), True (``torch.compile``) or a ``torch.compile`` mode."""
+def _setup(deterministic: bool, amp: bool, fmt: torch.memory_format, fused: bool):
+    """The backends' settings, the model, its optimizer and 2,048 random device items."""
     torch.backends.cudnn.deterministic = deterministic
     torch.backends.cudnn.benchmark = not deterministic
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = not amp
     torch.manual_seed(0)
-    dev = DEVICE
-    model = build(VARIANTS[MODEL]).to(dev)
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
-    model = model.to(memory_format=fmt)
+    model = build(VARIANTS[MODEL]).to(DEVICE).to(memory_format=fmt)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True,
-                          weight_decay=5e-4, fused=dev.type == "cuda")
-    x_all = torch.randint(0, 256, (2048, 3, 96, 96), dtype=torch.uint8, device=dev)
-    y_all = torch.rand(2048, 48, 48, device=dev)
+                          weight_decay=5e-4, fused=fused)
+    x_all = torch.randint(0, 256, (2048, 3, 96, 96), dtype=torch.uint8, device=DEVICE)
+    y_all = torch.rand(2048, 48, 48, device=DEVICE)
+    return model, opt, x_all, y_all
+
+
+def run(compile_: bool | str, deterministic: bool, channels_last: bool, amp: bool,
+        steps: int = STEPS, profile: bool = False) -> None:
+    """``compile_``: False (eager), True (``torch.compile``) or a ``torch.compile`` mode."""
+    dev = DEVICE
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    model, opt, x_all, y_all = _setup(deterministic, amp, fmt, fused=dev.type == "cuda")
     mode = compile_ if isinstance(compile_, str) else None
     fwd = torch.compile(model, mode=mode) if compile_ else model
 
@@ -108,16 +113,8 @@ def main_steps() -> None:
 def run_graphed(deterministic: bool, amp: bool, fused: bool, steps: int = STEPS) -> None:
     """The whole step in one hand-captured CUDA graph: random indices are drawn outside it
     into a static buffer, the gather, forward, backward and SGD step replay inside it."""
-    torch.backends.cudnn.deterministic = deterministic
-    torch.backends.cudnn.benchmark = not deterministic
-    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = not amp
-    torch.manual_seed(0)
     dev = DEVICE
-    model = build(VARIANTS[MODEL]).to(dev)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True,
-                          weight_decay=5e-4, fused=fused)
-    x_all = torch.randint(0, 256, (2048, 3, 96, 96), dtype=torch.uint8, device=dev)
-    y_all = torch.rand(2048, 48, 48, device=dev)
+    model, opt, x_all, y_all = _setup(deterministic, amp, torch.contiguous_format, fused)
     idx = torch.zeros(BATCH, dtype=torch.long, device=dev)
 
     def draw() -> None:

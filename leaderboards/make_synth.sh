@@ -3,7 +3,8 @@
 # the store 'leaderboards' (results in leaderboards/synth/<protocol>/, boards beside them).
 #   bash leaderboards/make_synth.sh              (a CPU: the study's networks stop after
 #                                                 STOP_AFTER=3 epochs of their 1,000-epoch
-#                                                 schedule, rows labelled @3of1000ep)
+#                                                 schedule, rows labelled @3of1000ep;
+#                                                 the full-schedule rows are kept)
 #   STOP_AFTER=1000 bash leaderboards/make_synth.sh   (a GPU: the full schedule)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,12 @@ STOP_AFTER="${STOP_AFTER:-${EPOCHS:-3}}"  # EPOCHS: the older name (gpu-checklis
 OUT=runs/leaderboard-synth
 ARGS=(--dataset synth --protocol replication mit salicon pysaliency exact --no-plots
       --store leaderboards)
-rm -rf leaderboards/synth
+if [ "$STOP_AFTER" -ge 1000 ]; then
+    rm -rf leaderboards/synth
+else  # the full-schedule rows (trained on a GPU) stay: a CPU rebuild cannot remake them
+    find leaderboards/synth -type f -name '*.json' ! -name shallow-pan.json \
+        ! -name shallow-pan-l1.json -delete 2>/dev/null || true
+fi
 
 salbench run oracle "${ARGS[@]}" --out "$OUT/oracle"
 salbench run uniform "${ARGS[@]}" --out "$OUT/uniform"
