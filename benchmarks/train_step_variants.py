@@ -221,6 +221,17 @@ def main_trainer() -> None:
     trainer(items, epochs, compile="off", deterministic_cuda=False)
 
 
+def main_trainer_graphs() -> None:
+    """The trainer's default against ``compile="reduce-overhead"`` (``python ...
+    trainer-graphs``): each run twice, the second reusing the first's compiled code."""
+    items = int(os.environ.get("ITEMS", 20_000))
+    epochs = int(os.environ.get("EPOCHS", 2))
+    for settings in ({}, {"compile": "reduce-overhead"}):
+        trainer(items, epochs, **settings)
+        trainer(items, epochs, **settings)
+
+
 if __name__ == "__main__":
-    {"trainer": main_trainer, "graphs": main_graphs}.get(
+    {"trainer": main_trainer, "graphs": main_graphs,
+     "trainer-graphs": main_trainer_graphs}.get(
         sys.argv[1] if len(sys.argv) > 1 else "", main_steps)()

@@ -15,6 +15,8 @@ from . import __version__
 
 PROTOCOL_NAMES = ("replication", "mit", "salicon", "pysaliency", "exact")
 DEFAULT_PROTOCOL = "replication"
+# TrainConfig.COMPILE_MODES, spelled out so that --help imports nothing (a test compares)
+COMPILE_CHOICES = ("auto", "on", "off", "reduce-overhead")
 STORE_HELP = ("result store: a folder of result files and the leaderboards made from them "
               "(default: your own store, $SALBENCH_HOME/results, i.e. ~/.cache/salbench/"
               "results; the repository's committed boards are the store 'leaderboards', "
@@ -208,7 +210,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     opts = RunOptions(
         model=args.model, spec=_spec(args), train=args.train, epochs=args.epochs,
         stop_after=args.stop_after, checkpoint_every=args.checkpoint_every, seed=args.seed,
-        device=args.device, out=args.out, protocols=tuple(_protocols(args)),
+        device=args.device, compile=args.compile, out=args.out,
+        protocols=tuple(_protocols(args)),
         metrics=_metrics_arg(args.metrics), score_seed=args.score_seed,
         resume=not args.no_resume, resume_from=args.resume, preds_pkl=args.preds_pkl,
         store=None if args.no_record else _store(args), name=args.name,
@@ -434,6 +437,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="train from scratch (earlier checkpoints are moved aside)")
     p.add_argument("--seed", type=int, default=0, help="training seed")
     p.add_argument("--device", default="auto", help="auto (cuda if present), cpu, cuda, cuda:1")
+    p.add_argument("--compile", choices=COMPILE_CHOICES, metavar="MODE",
+                   help="torch.compile: auto (on CUDA; the default), on, off, or "
+                        "reduce-overhead (CUDA graphs: fewer kernel launches, CUDA only)")
     p.add_argument("--out", help="run directory (default runs/ENTRY/DATASET)")
     _add_scoring_args(p, "--score-seed")
     p.add_argument("--name", help="the entry's name on the boards (default: the model plus "

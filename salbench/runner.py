@@ -33,6 +33,7 @@ class RunOptions:
     checkpoint_every: int | None = None
     seed: int = 0
     device: str = "auto"
+    compile: str | None = None  # the card's setting unless given (TrainConfig.compile)
     out: str | None = None
     protocols: tuple = ("replication",)
     metrics: tuple[str, ...] | None = None
@@ -191,6 +192,8 @@ def _train(model, card: Card, opts: RunOptions, out: RunDir, val):
         overrides["stop_after"] = opts.stop_after
     if opts.checkpoint_every is not None:
         overrides["checkpoint_every"] = opts.checkpoint_every
+    if opts.compile is not None:
+        overrides["compile"] = opts.compile
     return model.fit(train_split, val, out.path, epochs=opts.epochs, seed=opts.seed,
                      device=opts.device, resume=opts.resume, resume_from=opts.resume_from,
                      progress=opts.progress, **overrides)

@@ -128,6 +128,13 @@ def test_run_errors(workdir, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "needs at least 10 images; got 8" in err and "exact protocol" in err
     assert not (workdir / "runs").exists()
+    # CUDA graphs off CUDA: refused in one line, before any training step or checkpoint
+    monkeypatch.setenv("SALBENCH_SYNTH", "24,12")
+    assert main(["run", "shallow-pan-tiny", "--train", "--dataset", "synth", "--device", "cpu",
+                 "--compile", "reduce-overhead"]) == 2
+    err = capsys.readouterr().err
+    assert "compile 'reduce-overhead' replays CUDA graphs; this run trains on cpu" in err
+    assert "Traceback" not in err and not list((workdir / "runs").rglob("*.pt"))
 
 
 def test_run_metrics_are_split_between_protocols(workdir, capsys):

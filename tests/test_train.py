@@ -14,8 +14,11 @@ import pytest
 import torch
 
 from salbench import registry
+from salbench.cli import COMPILE_CHOICES
 from salbench.data import DatasetSpec, load, synth
+from salbench.errors import UserError
 from salbench.nets.training import TrainConfig, checkpoints, read_log
+from salbench.nets.training.config import COMPILE_MODES, GRAPHS
 from salbench.nets.training.loop import train
 from salbench.nets.training.predict import predict
 
@@ -23,6 +26,9 @@ latest_checkpoint = checkpoints.latest
 load_checkpoint = checkpoints.load
 
 ROOT = Path(__file__).resolve().parents[1]
+# CUDA graphs run only on CUDA: these cases run on a GPU machine and are skipped elsewhere
+CUDA_GRAPHS = pytest.param(GRAPHS, id="cuda-graphs", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs CUDA"))
 
 
 @pytest.fixture(scope="module")
@@ -97,11 +103,13 @@ def _assert_same_weights(path_a, path_b):
         assert torch.equal(a[k], b[k]), k
 
 
-def test_interrupted_run_resumes_to_the_same_weights(tiny_data, tmp_path):
+@pytest.mark.parametrize("compile_mode", ["auto", CUDA_GRAPHS])
+def test_interrupted_run_resumes_to_the_same_weights(tiny_data, tmp_path, compile_mode):
     """Train 4 epochs straight; train again, stop after epoch 2 (the checkpoint), resume:
     the weights are identical."""
     tr, va = tiny_data
-    cfg = TrainConfig(epochs=4, batch_size=16, checkpoint_every=2, val_every=2, seed=3)
+    cfg = TrainConfig(epochs=4, batch_size=16, checkpoint_every=2, val_every=2, seed=3,
+                      compile=compile_mode)
     train(_tiny(3).module, "shallow-pan-tiny", tr, va, cfg, tmp_path / "straight",
           progress=False)
     # an interruption after epoch 2: run with a schedule of 4 epochs but stop early
@@ -277,7 +285,6 @@ def test_compile_failing_at_first_call_falls_back_to_eager(tiny_data, tmp_path, 
 def test_bf16_where_unsupported_is_refused_before_training(tiny_data, tmp_path, monkeypatch):
     """amp = 'bf16' on a device without bf16 is a user error before any step; 'auto'
     then trains in fp32."""
-    from salbench.errors import UserError
     from salbench.nets.training import loop
 
     tr, va = tiny_data
@@ -294,18 +301,42 @@ def test_bf16_where_unsupported_is_refused_before_training(tiny_data, tmp_path, 
 
 
 @pytest.mark.slow
-def test_torch_compile_matches_eager(tiny_data, tmp_path):
-    """torch.compile (on by default on CUDA) changes only rounding: same trajectory."""
+@pytest.mark.parametrize("compiled", ["on", CUDA_GRAPHS])
+def test_torch_compile_matches_eager(tiny_data, tmp_path, compiled):
+    """torch.compile (on by default on CUDA), with or without CUDA graphs, changes only
+    rounding: same trajectory."""
     tr, va = tiny_data
     out = {}
-    for mode in ("off", "on"):
+    for mode in ("off", compiled):
         m = _tiny(0)
         cfg = TrainConfig(epochs=3, batch_size=16, seed=0, compile=mode, val_every=3)
         res = train(m.module, "shallow-pan-tiny", tr, va, cfg, tmp_path / mode, progress=False)
         out[mode] = (res.final_val_loss, m.module.state_dict())
-    assert out["on"][0] == pytest.approx(out["off"][0], rel=1e-4)
+    assert out[compiled][0] == pytest.approx(out["off"][0], rel=1e-4)
     for k, v in out["off"][1].items():
-        torch.testing.assert_close(out["on"][1][k], v, rtol=1e-3, atol=1e-3)
+        torch.testing.assert_close(out[compiled][1][k], v, rtol=1e-3, atol=1e-3)
+
+
+def test_cuda_graphs_only_where_they_were_tested(tiny_data, tmp_path):
+    """compile="reduce-overhead" is refused, before any training, off CUDA, under torchrun
+    and for an adversarial pair; the CLI passes the choice through and exits 2."""
+    import salbench.nets.training.loop as loop
+
+    tr, va = tiny_data
+    with pytest.raises(UserError, match="replays CUDA graphs; this run trains on cpu"):
+        train(_tiny().module, "shallow-pan-tiny", tr, va,
+              TrainConfig(epochs=1, device="cpu", compile=GRAPHS), tmp_path / "cpu",
+              progress=False)
+    assert not (tmp_path / "cpu").exists()
+    cuda = torch.device("cuda")
+    with pytest.raises(UserError, match="not supported under torchrun"):
+        loop._check_graphs(_tiny().module, cuda, distributed=True)
+    pair = torch.nn.Module()
+    pair.discriminator = torch.nn.Linear(1, 1)
+    with pytest.raises(UserError, match="not supported for adversarial training"):
+        loop._check_graphs(pair, cuda, distributed=False)
+    loop._check_graphs(_tiny().module, cuda, distributed=False)  # the tested case passes
+    assert COMPILE_CHOICES == COMPILE_MODES  # the CLI's literal copy
 
 
 def _torchrun_against_one_process(tmp_path, nproc: int, device: str, port: int,
@@ -359,7 +390,6 @@ def test_ddp_one_process_nccl(tmp_path):
 
 
 def test_more_processes_than_gpus_is_refused(monkeypatch):
-    from salbench.errors import UserError
     from salbench.nets.training import device
 
     monkeypatch.setenv("TORCHELASTIC_RUN_ID", "x")
@@ -511,13 +541,16 @@ def _stop_request_at_check(n: int):
     return StopAtCheck
 
 
-def test_a_stop_inside_an_epoch_loses_nothing(tiny_data, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("compile_mode", ["auto", CUDA_GRAPHS])
+def test_a_stop_inside_an_epoch_loses_nothing(tiny_data, tmp_path, monkeypatch, capsys,
+                                              compile_mode):
     """A stop request in the middle of an epoch writes a mid-epoch checkpoint (with the
     epoch's losses so far); resuming replays the rest of that epoch exactly."""
     import salbench.nets.training.loop as loop
 
     tr, va = tiny_data
-    cfg = TrainConfig(epochs=2, batch_size=16, checkpoint_every=5, seed=7)
+    cfg = TrainConfig(epochs=2, batch_size=16, checkpoint_every=5, seed=7,
+                      compile=compile_mode)
     train(_tiny(7).module, "shallow-pan-tiny", tr, va, cfg, tmp_path / "straight",
           progress=False)
 
@@ -545,7 +578,6 @@ def test_a_mid_epoch_checkpoint_is_not_passed_off_as_fewer_epochs(tiny_data, tmp
     after epoch 1 is refused: those weights have seen part of epoch 2, and would be scored
     and named as a 1-epoch model."""
     import salbench.nets.training.loop as loop
-    from salbench.errors import UserError
 
     tr, va = tiny_data
     cfg = TrainConfig(epochs=2, batch_size=16, checkpoint_every=5, seed=7)

@@ -11,7 +11,8 @@ from ...suggest import did_you_mean
 
 OPTIMIZERS = ("sgd", "adam")
 AMP_MODES = ("auto", "bf16", "off")
-COMPILE_MODES = ("auto", "on", "off")
+COMPILE_MODES = ("auto", "on", "off", "reduce-overhead")
+GRAPHS = "reduce-overhead"  # torch.compile's mode that replays CUDA graphs
 
 
 @dataclass
@@ -40,7 +41,9 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     amp: str = "auto"  # "auto": bf16 autocast on CUDA when supported; "bf16"; "off"
-    compile: str = "auto"  # "auto": torch.compile on CUDA; "on"; "off"
+    # "auto": torch.compile on CUDA; "on"; "off"; "reduce-overhead": compiled and replayed
+    # as CUDA graphs (CUDA only; cuts the CPU's kernel launches)
+    compile: str = "auto"
     deterministic_cuda: bool = True  # cuDNN's deterministic algorithms (exact resume)
     stop_after: int | None = None
     loss_weights: dict = field(default_factory=dict)  # combined losses (salbench.losses)

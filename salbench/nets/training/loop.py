@@ -9,7 +9,8 @@ Speed without changing the recipe: the whole split lives on the device (uint8 in
 shuffling is a permutation, mirrored copies come from indexing, losses stay on the device
 until the end of the epoch (one host sync per epoch), SGD runs fused (CUDA) or
 multi-tensor; on CUDA the forward pass runs under bf16 autocast (where supported) and
-``torch.compile`` (falling back to eager, with a warning, if compiling fails).
+``torch.compile`` (falling back to eager, with a warning, if compiling fails), or with
+``compile="reduce-overhead"`` compiled and replayed as CUDA graphs.
 
 Reproducible and resumable: initial weights come from ``seed``, epoch ``e``'s permutation
 from a generator seeded with ``(seed, e)``, so a run resumed from a checkpoint replays
@@ -42,7 +43,7 @@ from ...errors import UserError
 from ...lock import RunLock
 from ...loss_spec import PIXEL_LOSSES, describe
 from . import checkpoints, log
-from .config import SCHEDULE_FIELDS, TrainConfig, TrainResult
+from .config import GRAPHS, SCHEDULE_FIELDS, TrainConfig, TrainResult
 from .data import DeviceData
 from .device import bf16_supported, dist_info, launched_by_torchrun, resolve_device
 
@@ -189,6 +190,8 @@ def train(model: nn.Module, model_name: str, train_split: Split, val_split: Spli
     """
     out = Path(out)
     device = resolve_device(config.device)
+    if config.compile == GRAPHS:  # refused before anything is written
+        _check_graphs(model, device, launched_by_torchrun())
     rank, world = dist_info(device.type)
     if rank == 0:
         with RunLock(out):
@@ -210,7 +213,9 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
         raise UserError(f"bf16 autocast is not supported on {device}", hint="use amp = 'off'")
     use_amp = config.amp == "bf16" or (config.amp == "auto" and device.type == "cuda"
                                       and bf16_supported(device))
-    use_compile = config.compile == "on" or (config.compile == "auto" and device.type == "cuda")
+    use_compile = (config.compile in ("on", GRAPHS)
+                   or (config.compile == "auto" and device.type == "cuda"))
+    graphs = config.compile == GRAPHS
     if device.type == "cuda" and config.deterministic_cuda:
         torch.backends.cudnn.benchmark = False
         torch.backends.cudnn.deterministic = True
@@ -278,7 +283,7 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
 
         net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda"
                                       else None)
-    fwd = torch.compile(net) if use_compile else net
+    fwd = torch.compile(net, mode=GRAPHS if graphs else None) if use_compile else net
 
     fix = loss_fn.needs_fixations
     data = DeviceData(train_split, device, fixations=fix)
@@ -318,6 +323,8 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
                 lo = rank * len(batch) // world
                 hi = (rank + 1) * len(batch) // world
                 x, y, f = data.batch(batch[lo:hi])
+                if graphs and fwd is not net:  # a new step: the last one's outputs are free
+                    torch.compiler.cudagraph_mark_step_begin()
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                     try:
                         pred = fwd(x)
@@ -401,6 +408,20 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
         checkpoint=str(latest or checkpoints.path_for(out, done)), device=str(device),
         log=str(log_path), epochs_done=done, schedule_epochs=config.epochs,
         interrupted=interrupted, processes=world, ddp=distributed, history=history)
+
+
+def _check_graphs(model: nn.Module, device: torch.device, distributed: bool) -> None:
+    """CUDA graphs (``compile="reduce-overhead"``) only where they were tested on a GPU: one
+    CUDA process training one network (not an adversarial pair)."""
+    hint = "use compile = 'auto' (the default)"
+    if device.type != "cuda":
+        raise UserError(f"compile 'reduce-overhead' replays CUDA graphs; this run trains on "
+                        f"{device}", hint=hint + " or train with --device cuda")
+    if distributed:
+        raise UserError("compile 'reduce-overhead' is not supported under torchrun", hint=hint)
+    if _is_pair(model):
+        raise UserError("compile 'reduce-overhead' is not supported for adversarial training",
+                        hint=hint)
 
 
 def _estimate(bar, config: TrainConfig, n: int, device: torch.device, name: str) -> None:
