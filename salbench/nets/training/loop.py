@@ -283,7 +283,9 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
 
         net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda"
                                       else None)
-    fwd = torch.compile(net, mode=GRAPHS if graphs else None) if use_compile else net
+    fwd = net
+    if use_compile:
+        fwd = torch.compile(net, mode=GRAPHS) if graphs else torch.compile(net)
 
     fix = loss_fn.needs_fixations
     data = DeviceData(train_split, device, fixations=fix)
