@@ -318,8 +318,8 @@ def test_torch_compile_matches_eager(tiny_data, tmp_path, compiled):
 
 
 def test_cuda_graphs_only_where_they_were_tested(tiny_data, tmp_path):
-    """compile="reduce-overhead" is refused, before any training, off CUDA, under torchrun
-    and for an adversarial pair; the CLI passes the choice through and exits 2."""
+    """compile="reduce-overhead" is refused, before anything is written, off CUDA, under
+    torchrun and for an adversarial pair; the CLI offers the config's choices."""
     import salbench.nets.training.loop as loop
 
     tr, va = tiny_data
