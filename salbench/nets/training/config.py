@@ -11,8 +11,8 @@ from ...suggest import did_you_mean
 
 OPTIMIZERS = ("sgd", "adam")
 AMP_MODES = ("auto", "bf16", "off")
-COMPILE_MODES = ("auto", "on", "off", "reduce-overhead")
 GRAPHS = "reduce-overhead"  # torch.compile's mode that replays CUDA graphs
+COMPILE_MODES = ("auto", "on", "off", GRAPHS)
 
 
 @dataclass
