@@ -13,8 +13,9 @@ falls on both, ``ROUNDS`` rounds per process; the ratio is of minima.  Two measu
   neighbour on a shared machine moves much less than the wall time.
 
 The old commit is checked out with ``git worktree`` into a temporary folder (skipped when
-this is not a git checkout or the commit is missing).  ``salicon`` and ``pysaliency`` did
-not exist at 8b7d08b: against it they are timed on this side only.
+this is not a git checkout or the commit is missing).  A protocol the old commit does not
+have (at 8b7d08b: ``salicon`` and ``pysaliency``) is timed on this side only: the old tree
+is asked which protocols it registers.
 """
 
 from __future__ import annotations
@@ -71,9 +72,19 @@ def old_tree(tmp_path_factory):
                         OLD], capture_output=True, text=True)
     if p.returncode:
         pytest.skip(f"commit {OLD} is not available: {p.stderr.strip()[:200]}")
-    yield where
+    yield where, _protocols(where)
     subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(where)],
                    capture_output=True)
+
+
+def _protocols(src: Path) -> frozenset[str]:
+    """The protocol names the salbench in ``src`` registers."""
+    code = "from salbench.metrics.protocols import PROTOCOLS; print(' '.join(PROTOCOLS))"
+    p = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(src)},
+                       capture_output=True, text=True, cwd=str(src))
+    if p.returncode:
+        raise AssertionError(p.stderr[-2000:])
+    return frozenset(p.stdout.split())
 
 
 def _times(src: Path, protocol: str, cache: Path, dense: int, cpu: bool) -> list[float]:
@@ -111,11 +122,11 @@ def _compare(group: str, protocol: str, tmp: Path, old_tree: Path | None, dense:
 @pytest.mark.parametrize("protocol", ["replication", "mit", "exact", "salicon", "pysaliency"])
 def test_kernel_time_per_protocol(old_tree, tmp_path, protocol):
     group = f"kernel: {protocol}, default metrics, {IMAGES} images (per image x{IMAGES})"
-    old = old_tree if protocol in ("replication", "mit", "exact") or OLD != "8b7d08b" else None
-    _compare(group, protocol, tmp_path, old)
+    where, has = old_tree
+    _compare(group, protocol, tmp_path, where if protocol in has else None)
 
 
 def test_kernel_time_mouse_dense(old_tree, tmp_path):
     """cc under ``replication`` with 5,000 fixations per image (mouse samples)."""
     group = f"kernel: replication cc, 5,000 fixations per image, {IMAGES} images"
-    _compare(group, "replication", tmp_path, old_tree, dense=5000)
+    _compare(group, "replication", tmp_path, old_tree[0], dense=5000)
