@@ -409,6 +409,17 @@ class _Parser(argparse.ArgumentParser):
               file=sys.stderr)
         raise SystemExit(2)
 
+    def _check_value(self, action, value):  # argparse's choices check, plus did-you-mean
+        try:
+            super()._check_value(action, value)
+        except argparse.ArgumentError as exc:
+            from .suggest import did_you_mean
+
+            hint = did_you_mean(value, action.choices or ())
+            if not hint:
+                raise
+            raise argparse.ArgumentError(action, exc.message + hint) from None
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
