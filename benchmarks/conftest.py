@@ -109,8 +109,9 @@ def pytest_terminal_summary(terminalreporter):
                 f"{role}_s": t["min"], f"{role}_rounds": t["rounds"],
                 f"ratio_{role}": ratio, **_META.get(group, {})})
         if ours is not None and len(roles) == 1:
+            meta = "".join(f"  {k} {v}" for k, v in _META.get(group, {}).items())
             tr.write_line(f"{group:50s} {'salbench':26s} {ours['min']:9.4f} s "
-                          f"({ours['rounds']}x)")
+                          f"({ours['rounds']}x){meta}")
             out[group] = {"salbench_s": ours["min"], "salbench_rounds": ours["rounds"],
                           **_META.get(group, {})}
     if out:
