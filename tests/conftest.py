@@ -13,6 +13,9 @@ settings.register_profile("salbench", deadline=None, max_examples=40,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", deadline=None, max_examples=25,
                           suppress_health_check=[HealthCheck.too_slow])
+# a longer search, run by hand (HYPOTHESIS_PROFILE=deep) after a kernel changes
+settings.register_profile("deep", deadline=None, max_examples=500,
+                          suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "salbench"))
 
 
