@@ -30,6 +30,8 @@ NO_REPEATS = "no fixation kept by SALICON's filter (none repeated)"
 CONSTANT_PREDICTION = "constant prediction"
 CONSTANT_GT = "constant ground truth"
 NEGATIVE_KLD = "negative prediction values (MATLAB's log turns complex)"
+NEGATIVE_GT_KLD = ("negative ground-truth values, the antonioGaussian ringing of an image at most "
+                   "64 px a side (MATLAB's log turns complex)")
 ONE_PIXEL = "at most one fixated pixel (AUC_Borji.m)"
 EMPTY_POOL = "no other fixations to draw negatives from"
 NO_NEGATIVES = "every pixel fixated: no negatives"
@@ -242,8 +244,11 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
         if negative and proto.kld_negative == P.NEGATIVE_NAN:
             nan("kld", NEGATIVE_KLD)
         else:
-            values["kld"] = _maps.kld(p, ground_truth(), _DENSITY[proto.density],
-                                      proto.kld_eps)
+            g = ground_truth()
+            v = _maps.kld(p, g, _DENSITY[proto.density], proto.kld_eps)
+            values["kld"] = v
+            if np.isnan(v) and g.min() < 0.0:  # a log argument below 0
+                why["kld"] = NEGATIVE_GT_KLD
     if "sim" in want:
         v = _maps.sim(p, ground_truth(), _DENSITY[proto.density])
         values["sim"] = v
