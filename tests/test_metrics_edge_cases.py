@@ -108,6 +108,22 @@ def test_constant_prediction_stays_constant_when_resized(protocol):
 
 
 @pytest.mark.parametrize("protocol, metric", CASES)
+def test_prediction_resized_to_a_constant_up_to_rounding_is_constant(protocol, metric):
+    """2x1 onto 1x160: the rows average and the column repeats, so the map is constant
+    but for the resize's last-bit rounding (MATLAB's imresize here), which the metrics
+    would otherwise score as structure."""
+    from salbench.metrics._resize import matlab_bicubic
+
+    pred = np.array([[0.2], [0.9]])
+    assert np.ptp(matlab_bicubic(pred, 1, 160)) > 0  # the premise: rounding ripples
+    fix = np.array([[0, 3], [0, 3], [0, 40], [0, 40], [0, 9], [0, 9]])
+    other = (fix[:, 1:] * 7 % 160) * [0, 1]  # other fixations in row 0
+    args = (pred, fix, other) if metric == "sauc" else (pred, fix)
+    v = FUNCS[metric](*args, protocol=protocol, shape=(1, 160))
+    check(v, CONSTANT[protocol][metric])
+
+
+@pytest.mark.parametrize("protocol, metric", CASES)
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_nan_or_inf_prediction_is_refused(smap, protocol, metric, bad):
     smap[3, 4] = bad

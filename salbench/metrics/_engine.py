@@ -140,6 +140,17 @@ def prepare(plan: Plan, pred: np.ndarray, f32: bool, out: np.ndarray, tmp: np.nd
     return p
 
 
+def resize_flattened(stats) -> bool:
+    """Whether a resized prediction (``stats``: its :func:`_maps.moments`) is constant up
+    to rounding, within ``FLAT_RELATIVE`` of its magnitude (e.g. 2x1 to 1x3: the rows
+    average, the column repeats).  Its spread is then the resize's rounding, in an order
+    MATLAB does not publish: the references' cc, nss, sim, ig and AUCs would score that
+    noise.  The map is taken as the constant it is (those metrics NaN, "constant
+    prediction"), as the ground truth is (``CONSTANT_GT``)."""
+    lo, hi = stats[0], stats[1]
+    return hi > lo and not hi - lo > _maps.FLAT_RELATIVE * max(abs(lo), abs(hi))
+
+
 def _scipy_zoom(pred: np.ndarray, shape: tuple[int, int], order: int, mode: str
                 ) -> np.ndarray:
     """``ndimage.zoom`` itself (when salbench's copy of it did not pass its check)."""
@@ -220,6 +231,9 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
         return ws[1]
 
     stats = _maps.moments(p)
+    if p is not pred and resize_flattened(stats):
+        p[...] = stats[2]
+        stats = _maps.moments(p)
     constant = not stats[1] > stats[0]
     if "cc" in want:
         if gt is None and not g_ready and set(want) & {"kld", "sim", "emd"}:
