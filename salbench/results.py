@@ -4,10 +4,10 @@ live in.
 A result names everything needed to trust or reproduce its numbers: the protocol (and every
 field that differs from the named protocol it derives from), the seed, how predictions were
 normalised, the dataset's fingerprint, the model card and checkpoint hashes, salbench's
-version and git commit, the hardware and the wall time.  Per-metric summaries hold the
-dataset score, a 95% bootstrap confidence interval over images, the NaN count (with the
-reasons) and, for sampled metrics, the spread over splits; per-image scores are kept so
-that entries can be compared image by image (:mod:`salbench.compare`).
+version and git commit, the hardware, the library versions and the wall time.  Per-metric
+summaries hold the dataset score, a 95% bootstrap confidence interval over images, the NaN
+count (with the reasons) and, for sampled metrics, the spread over splits; per-image scores
+are kept so that entries can be compared image by image (:mod:`salbench.compare`).
 
 The JSON schema is versioned: :meth:`Result.from_json` upgrades older files through
 ``_UPGRADES`` and validates every field (a file that fails is refused with what is wrong;
@@ -252,16 +252,33 @@ def git_commit() -> str | None:
     return head.stdout.strip() + ("-dirty" if dirty else "")
 
 
+# the libraries whose versions can move a score: numpy (sums, sorting), scipy (the zoom
+# and blur references, called when salbench's copy fails its check), numba (the kernels)
+_LIBRARIES = ("numpy", "scipy", "numba", "llvmlite")
+
+
 def hardware() -> dict:
+    """The machine, and the library versions a score depends on (``libraries``; with
+    numba's Intel SVML switch, which changes the last bit of vectorised logarithms)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     info = {"machine": platform.machine(), "processor": platform.processor() or None,
             "cpus": os.cpu_count(), "python": platform.python_version(),
             "platform": platform.platform()}
+    libs = {}
+    for name in _LIBRARIES:
+        try:
+            libs[name] = version(name)
+        except PackageNotFoundError:  # pragma: no cover
+            libs[name] = None
     try:
         import numba
 
         info["numba_threads"] = numba.get_num_threads()
+        libs["numba_svml"] = bool(numba.config.USING_SVML)
     except ImportError:  # pragma: no cover
         pass
+    info["libraries"] = libs
     return info
 
 

@@ -52,6 +52,13 @@ def test_score_study_preds_pkl_end_to_end(workdir, val, capsys):
     assert "protocol replication" in capsys.readouterr().out
     assert (_store() / DATA / "replication" / "preds.json").exists()
     assert (_store() / f"{DATA}-replication.md").exists()
+    from importlib.metadata import version
+
+    import numba
+
+    assert r.hardware["libraries"] == {**{n: version(n) for n in
+                                          ("numpy", "scipy", "numba", "llvmlite")},
+                                       "numba_svml": numba.config.USING_SVML}
     assert main(["score", str(path), *SPEC, "--protocol", "replication", "exact",
                  "--metrics", "cc", "--name", "density", "--no-store"]) == 0
     assert sorted(p.name for p in workdir.iterdir()) == ["preds.pkl", "r.json"]
