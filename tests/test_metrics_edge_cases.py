@@ -313,8 +313,8 @@ def test_kld_nan_from_the_ringing_ground_truth_is_explained(rng, protocol):
     nan_at = [i for i, v in enumerate(res.per_image["kld"]) if np.isnan(v)]
     assert nan_at  # the premise: 25 fixations on 30x40 put a negative lobe under a log
     assert res.nan_reasons["kld"] == {
-        "negative ground-truth values, the antonioGaussian ringing of an image at most 64 px "
-        "a side (MATLAB's log turns complex)": nan_at}
+        "negative ground-truth values (antonioGaussian's negative lobes, images of at most "
+        "64 px a side; MATLAB's log turns complex)": nan_at}
     big = score_dataset(preds, [f * 2 for f in fixes], [(60, 80)] * 12, protocol=protocol,
                         metrics=["kld"])  # padded to 128: no lobes, no NaN
     assert big.nan_count["kld"] == 0 and "kld" not in big.nan_reasons

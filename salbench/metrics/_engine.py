@@ -30,8 +30,8 @@ NO_REPEATS = "no fixation kept by SALICON's filter (none repeated)"
 CONSTANT_PREDICTION = "constant prediction"
 CONSTANT_GT = "constant ground truth"
 NEGATIVE_KLD = "negative prediction values (MATLAB's log turns complex)"
-NEGATIVE_GT_KLD = ("negative ground-truth values, the antonioGaussian ringing of an image at most "
-                   "64 px a side (MATLAB's log turns complex)")
+NEGATIVE_GT_KLD = ("negative ground-truth values (antonioGaussian's negative lobes, images of at "
+                   "most 64 px a side; MATLAB's log turns complex)")
 ONE_PIXEL = "at most one fixated pixel (AUC_Borji.m)"
 EMPTY_POOL = "no other fixations to draw negatives from"
 NO_NEGATIVES = "every pixel fixated: no negatives"
