@@ -272,9 +272,12 @@ def hardware() -> dict:
         except PackageNotFoundError:  # pragma: no cover
             libs[name] = None
     try:
+        import llvmlite.binding
         import numba
 
         info["numba_threads"] = numba.get_num_threads()
+        # the kernels are compiled for it: its vector width sets the order of block sums
+        info["cpu_target"] = numba.config.CPU_NAME or llvmlite.binding.get_host_cpu_name()
         libs["numba_svml"] = bool(numba.config.USING_SVML)
     except ImportError:  # pragma: no cover
         pass

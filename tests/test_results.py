@@ -59,6 +59,7 @@ def test_score_study_preds_pkl_end_to_end(workdir, val, capsys):
     assert r.hardware["libraries"] == {**{n: version(n) for n in
                                           ("numpy", "scipy", "numba", "llvmlite")},
                                        "numba_svml": numba.config.USING_SVML}
+    assert r.hardware["cpu_target"]  # e.g. "znver3"
     assert main(["score", str(path), *SPEC, "--protocol", "replication", "exact",
                  "--metrics", "cc", "--name", "density", "--no-store"]) == 0
     assert sorted(p.name for p in workdir.iterdir()) == ["preds.pkl", "r.json"]
