@@ -143,10 +143,10 @@ def prepare(plan: Plan, pred: np.ndarray, f32: bool, out: np.ndarray, tmp: np.nd
 def resize_flattened(stats) -> bool:
     """Whether a resized prediction (``stats``: its :func:`_maps.moments`) is constant up
     to rounding, within ``FLAT_RELATIVE`` of its magnitude (e.g. 2x1 to 1x3: the rows
-    average, the column repeats).  Its spread is then the resize's rounding, in an order
-    MATLAB does not publish: the references' cc, nss, sim, ig and AUCs would score that
-    noise.  The map is taken as the constant it is (those metrics NaN, "constant
-    prediction"), as the ground truth is (``CONSTANT_GT``)."""
+    average, the column repeats).  Its spread is then rounding, which the references' cc,
+    nss, sim, ig and AUCs would score as structure, and on which no two summation orders
+    agree.  The map is taken as the constant it is (its constant-map scores, "constant
+    prediction" where NaN), as the ground truth is (``CONSTANT_GT``)."""
     lo, hi = stats[0], stats[1]
     return hi > lo and not hi - lo > _maps.FLAT_RELATIVE * max(abs(lo), abs(hi))
 
