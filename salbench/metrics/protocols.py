@@ -419,8 +419,8 @@ SALICON = _protocol(
         "gaussian_filter, reflect), min-max normalised; Pearson correlation (np.corrcoef); "
         "NaN for a constant prediction",
         "nss: prediction minus its mean, divided by its population std when its maximum is "
-        "above 0 (so 0 for a constant map: the reference gives 0 too, or +-inf or -1e-17 "
-        "when numpy's mean of the equal values rounds off them); mean over the kept "
+        "above 0 (so 0 for a constant map: the reference gives 0 too, or inf or about "
+        "-1e-17 when numpy's mean of the equal values rounds off them); mean over the kept "
         "fixations",
         "auc_borji (the challenge's AUC): prediction shifted to min 0 and divided by its max "
         "when positive; one split of 100,000 negatives drawn uniformly from all pixels with "
