@@ -458,7 +458,8 @@ PYSALIENCY = _protocol(
         "cc: pysaliency CC: both maps z-scored (population std, skipped when 0); 0 for a "
         "constant prediction against a non-constant ground truth, NaN otherwise",
         "nss: (map - mean) / std with population std (skipped when 0, so a constant map gives "
-        "0), mean over every fixation",
+        "0; pysaliency itself may give +-1 there, when numpy's mean of the equal values "
+        "rounds off them and the std is that rounding), mean over every fixation",
         "kld: image_based_kl_divergence as the benchmark calls it: both maps made densities "
         "(shifted by their minimum when negative, divided by the sum, uniform when the sum is "
         "0), Σ g log(2.2204e-16 + g / (p + 2.2204e-16))",
