@@ -30,20 +30,27 @@ def ground_distance(h: int, w: int) -> np.ndarray:
     return d
 
 
+GT_EMPTY = "ground truth"
+PREDICTION_EMPTY = "prediction"
+
+
 def emd(prediction: np.ndarray, ground_truth: np.ndarray, downsize: int = 32,
-        exact: bool = False) -> float:
-    """``EMD(saliencyMap, fixationMap)`` of MIT's code; NaN when a downsized map sums to 0
-    or less (MATLAB divides by that sum).  Bicubic overshoot below 0 is passed to FastEMD
-    as MATLAB passes it."""
+        exact: bool = False) -> tuple[float, str | None]:
+    """``(EMD(saliencyMap, fixationMap) of MIT's code, None)``; ``(NaN, which)`` when a
+    downsized map sums to 0 or less (MATLAB divides by that sum): ``GT_EMPTY`` or
+    ``PREDICTION_EMPTY``.  Bicubic overshoot below 0 is passed to FastEMD as MATLAB
+    passes it."""
     import pyemd
 
     im1 = matlab_imresize_scale(ground_truth, 1.0 / downsize)
     im2 = matlab_bicubic(prediction, *im1.shape)
     s1 = im1.sum()
     s2 = im2.sum()
-    if not (s1 > 0.0 and s2 > 0.0):
-        return float("nan")
+    if not s1 > 0.0:
+        return float("nan"), GT_EMPTY
+    if not s2 > 0.0:
+        return float("nan"), PREDICTION_EMPTY
     p = np.ascontiguousarray((im1 / s1).ravel(order="F"))
     q = np.ascontiguousarray((im2 / s2).ravel(order="F"))
     return float(pyemd.emd(p, q, ground_distance(*im1.shape), extra_mass_penalty=0.0,
-                           backend="pot" if exact else "cpp"))
+                           backend="pot" if exact else "cpp")), None

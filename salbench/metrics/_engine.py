@@ -35,7 +35,8 @@ NEGATIVE_GT_KLD = ("negative ground-truth values (antonioGaussian's negative lob
 ONE_PIXEL = "at most one fixated pixel (AUC_Borji.m)"
 EMPTY_POOL = "no other fixations to draw negatives from"
 NO_NEGATIVES = "every pixel fixated: no negatives"
-EMPTY_GT = "ground truth sums to 0"
+EMPTY_GT = "downsized ground truth sums to 0 or less (EMD.m divides by the sum)"
+EMPTY_PREDICTION = "downsized prediction sums to 0 or less (EMD.m divides by the sum)"
 CONSTANT_BASELINE = "constant baseline map"
 
 
@@ -277,12 +278,13 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
             if np.isnan(v):
                 why["ig"] = CONSTANT_PREDICTION
     if "emd" in want:
-        from ._emd import emd
+        from ._emd import GT_EMPTY, emd
 
-        v = emd(pred, ground_truth(), proto.emd_downsize, proto.emd_solver == P.EMD_EXACT)
+        v, empty = emd(pred, ground_truth(), proto.emd_downsize,
+                       proto.emd_solver == P.EMD_EXACT)
         values["emd"] = v
-        if np.isnan(v):
-            why["emd"] = EMPTY_GT
+        if empty:
+            why["emd"] = EMPTY_GT if empty == GT_EMPTY else EMPTY_PREDICTION
     _aucs(plan, p, stats, ws, ulin, every, seed, stream, pool, values, splits, why)
     return values, splits, why
 
