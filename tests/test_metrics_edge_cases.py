@@ -346,10 +346,21 @@ def test_every_nan_of_a_dataset_run_has_a_counted_reason(split, protocol):
     metrics = list(PROTOCOLS[protocol].metrics)
     res = score_dataset(preds, fixes, shapes, protocol=protocol, metrics=metrics,
                         normalize="minmax")
+    from salbench.metrics._engine import CONSTANT_PREDICTION, NO_FIXATIONS, NO_REPEATS
+
+    empty = {i for i, f in enumerate(fixes) if len(f) == 0}
+    constant = {i for i, p in enumerate(preds) if np.ptp(p) == 0}
     for m in metrics:
         nan_at = {i for i, v in enumerate(res.per_image[m]) if np.isnan(v)}
-        explained = {i for images in res.nan_reasons.get(m, {}).values() for i in images}
-        assert nan_at == explained, m
+        reasons = {k: set(v) for k, v in res.nan_reasons.get(m, {}).items()}
+        assert nan_at == set().union(*reasons.values()), m
+        nothing = reasons.get(NO_FIXATIONS, set()) | reasons.get(NO_REPEATS, set())
+        if protocol == "salicon":  # its filter also empties images with no repeated point
+            assert empty <= reasons.get(NO_REPEATS, set()), m
+        else:
+            assert reasons.get(NO_FIXATIONS, set()) == empty, m
+        if m == "cc":
+            assert (constant & nan_at) - nothing <= reasons.get(CONSTANT_PREDICTION, set()), m
 
 
 def test_emd_nan_says_which_map_sums_to_zero(rng):
