@@ -30,15 +30,16 @@ def ground_distance(h: int, w: int) -> np.ndarray:
     return d
 
 
-GT_EMPTY = "ground truth"
-PREDICTION_EMPTY = "prediction"
+# why emd is NaN (the dataset scorer counts these reasons)
+EMPTY_GT = "downsized ground truth sums to 0 or less (EMD.m divides by the sum)"
+EMPTY_PREDICTION = "downsized prediction sums to 0 or less (EMD.m divides by the sum)"
 
 
 def emd(prediction: np.ndarray, ground_truth: np.ndarray, downsize: int = 32,
         exact: bool = False) -> tuple[float, str | None]:
-    """``(EMD(saliencyMap, fixationMap) of MIT's code, None)``; ``(NaN, which)`` when a
-    downsized map sums to 0 or less (MATLAB divides by that sum): ``GT_EMPTY`` or
-    ``PREDICTION_EMPTY``.  Bicubic overshoot below 0 is passed to FastEMD as MATLAB
+    """``(EMD(saliencyMap, fixationMap) of MIT's code, None)``; ``(NaN, why)`` when a
+    downsized map sums to 0 or less (MATLAB divides by that sum): ``EMPTY_GT`` or
+    ``EMPTY_PREDICTION``.  Bicubic overshoot below 0 is passed to FastEMD as MATLAB
     passes it."""
     import pyemd
 
@@ -47,9 +48,9 @@ def emd(prediction: np.ndarray, ground_truth: np.ndarray, downsize: int = 32,
     s1 = im1.sum()
     s2 = im2.sum()
     if not s1 > 0.0:
-        return float("nan"), GT_EMPTY
+        return float("nan"), EMPTY_GT
     if not s2 > 0.0:
-        return float("nan"), PREDICTION_EMPTY
+        return float("nan"), EMPTY_PREDICTION
     p = np.ascontiguousarray((im1 / s1).ravel(order="F"))
     q = np.ascontiguousarray((im2 / s2).ravel(order="F"))
     return float(pyemd.emd(p, q, ground_distance(*im1.shape), extra_mass_penalty=0.0,

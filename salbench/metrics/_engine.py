@@ -35,8 +35,6 @@ NEGATIVE_GT_KLD = ("negative ground-truth values (antonioGaussian's negative lob
 ONE_PIXEL = "at most one fixated pixel (AUC_Borji.m)"
 EMPTY_POOL = "no other fixations to draw negatives from"
 NO_NEGATIVES = "every pixel fixated: no negatives"
-EMPTY_GT = "downsized ground truth sums to 0 or less (EMD.m divides by the sum)"
-EMPTY_PREDICTION = "downsized prediction sums to 0 or less (EMD.m divides by the sum)"
 CONSTANT_BASELINE = "constant baseline map"
 
 
@@ -149,7 +147,12 @@ def resize_flattened(stats) -> bool:
     agree.  The map is taken as the constant it is (its constant-map scores, "constant
     prediction" where NaN), as the ground truth is (``CONSTANT_GT``)."""
     lo, hi = stats[0], stats[1]
-    return hi > lo and not hi - lo > _maps.FLAT_RELATIVE * max(abs(lo), abs(hi))
+    return hi > lo and _flat(lo, hi)
+
+
+def _flat(lo: float, hi: float) -> bool:
+    """A map with this range is constant within ``FLAT_RELATIVE`` of its magnitude."""
+    return not hi - lo > _maps.FLAT_RELATIVE * max(abs(lo), abs(hi))
 
 
 def _scipy_zoom(pred: np.ndarray, shape: tuple[int, int], order: int, mode: str
@@ -278,13 +281,13 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
             if np.isnan(v):
                 why["ig"] = CONSTANT_PREDICTION
     if "emd" in want:
-        from ._emd import GT_EMPTY, emd
+        from ._emd import emd
 
-        v, empty = emd(pred, ground_truth(), proto.emd_downsize,
-                       proto.emd_solver == P.EMD_EXACT)
+        v, reason = emd(pred, ground_truth(), proto.emd_downsize,
+                        proto.emd_solver == P.EMD_EXACT)
         values["emd"] = v
-        if empty:
-            why["emd"] = EMPTY_GT if empty == GT_EMPTY else EMPTY_PREDICTION
+        if reason:
+            why["emd"] = reason
     _aucs(plan, p, stats, ws, ulin, every, seed, stream, pool, values, splits, why)
     return values, splits, why
 
@@ -321,8 +324,7 @@ def _gt_constant(gt, ur, uc, wts, tr, tc, n) -> bool:
     """Whether the ground truth is constant: from the map ``gt`` when it is formed, else
     from its Gram sums."""
     if gt is not None:
-        lo, hi = float(gt.min()), float(gt.max())
-        return not hi - lo > _maps.FLAT_RELATIVE * max(abs(lo), abs(hi))
+        return _flat(float(gt.min()), float(gt.max()))
     s1, s2 = _maps.gt_moments(ur, uc, wts, tr, tc)
     return not s2 - s1 * s1 / n > _maps.FLAT_RELATIVE * s2
 
