@@ -1,5 +1,8 @@
 """score_dataset: the same numbers as the per-image functions, whatever the threading."""
 
+import time
+from collections.abc import Sequence
+
 import numba
 import numpy as np
 import pytest
@@ -62,6 +65,32 @@ def test_dataset_rows_equal_per_image_calls(split, protocol):
                                                             stream=i, **kw)
 
 
+def test_exact_borji_and_judd_from_one_pass_equal_each_alone(rng):
+    """exact's auc_borji and auc_judd share one pass over the map when both are asked
+    for: each equals its own per-image call and the Mann-Whitney U of tests/naive.py, also
+    where every pixel is fixated (judd NaN, borji not)."""
+    shape = (6, 8)
+    preds = [np.round(rng.random(shape) * 6) / 6 for _ in range(5)]  # ties on purpose
+    fixes = [random_fixations(rng, int(rng.integers(3, 40)), shape) for _ in range(4)]
+    fixes.append(np.array([(r, c) for r in range(6) for c in range(8)]))  # every pixel
+    res = score_dataset(preds, fixes, [shape] * 5, protocol="exact",
+                        metrics=["auc_judd", "auc_borji"])
+    for i, (p, fix) in enumerate(zip(preds, fixes)):
+        pos = [p[r, c] for r, c in fix]
+        fm = naive.fixation_map(fix, shape)
+        borji = res.per_image["auc_borji"][i]
+        assert borji == auc_borji(p, fix, protocol="exact")
+        assert borji == pytest.approx(naive.mann_whitney(pos, list(p.ravel())), abs=1e-12)
+        judd = res.per_image["auc_judd"][i]
+        if i == 4:
+            assert np.isnan(judd) and np.isnan(auc_judd(p, fix, protocol="exact"))
+            assert res.nan_reasons["auc_judd"] == {"every pixel fixated: no negatives": [4]}
+        else:
+            assert judd == auc_judd(p, fix, protocol="exact")
+            assert judd == pytest.approx(naive.mann_whitney(pos, list(p[fm == 0])), abs=1e-12)
+            assert judd != borji
+
+
 def test_exact_sauc_uses_all_other_fixations(split):
     preds, fixes, shapes = split
     preds = [p.astype(np.float64) for p in preds]
@@ -103,6 +132,39 @@ def test_thread_count_does_not_change_results(split):
         numba.set_num_threads(before)
     for m in outs[0].metrics:
         np.testing.assert_array_equal(outs[0].per_image[m], outs[1].per_image[m])
+
+
+@pytest.mark.parametrize("threads", [1, 2, 4])
+def test_checks_on_threads_report_the_first_bad_image(rng, threads):
+    """Maps and given ground truths are checked on threads; the error is still the first
+    bad image's, as in one thread, whichever thread meets a later one first."""
+    n = 40
+    maps = [rng.random((12, 12)) for _ in range(n)]
+    fixes = [random_fixations(rng, 5, SHAPE) for _ in range(n)]
+    maps[7] = maps[7] * np.nan
+    maps[3] = np.full((12, 12), np.inf)
+
+    class SlowThree(Sequence):  # image 3 is read last: image 7 fails first on threads
+        def __len__(self):
+            return n
+
+        def __getitem__(self, i):
+            if i == 3:
+                time.sleep(0.2)
+            return maps[i]
+
+    preds = SlowThree()
+    with pytest.raises(ValueError, match=r"^saliency map has 0 NaN and 144 infinite values "
+                                         r"\(image 3\)"):
+        score_dataset(preds, fixes, [SHAPE] * n, protocol="exact", metrics=["cc"],
+                      threads=threads)
+    gts = [np.ones(SHAPE)] * n
+    gts[20] = -np.ones(SHAPE)
+    gts[33] = np.full(SHAPE, np.nan)
+    good = [rng.random((12, 12)) for _ in range(n)]
+    with pytest.raises(ValueError, match=r"negative values \(image 20\)"):
+        score_dataset(good, fixes, [SHAPE] * n, protocol="mit", metrics=["cc"], gt_maps=gts,
+                      threads=threads)
 
 
 def test_seeds_reproduce_and_differ(split):

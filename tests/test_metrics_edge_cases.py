@@ -131,6 +131,31 @@ def test_nan_or_inf_prediction_is_refused(smap, protocol, metric, bad):
         call(metric, smap, FIX, protocol, name="img7")
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_non_finite_values_are_counted_in_the_message(rng, dtype):
+    """Finiteness is read off the map's min and max; the message still counts each kind,
+    for predictions, given ground truths and ig baselines alike."""
+    bad = rng.random((12, 12)).astype(dtype)
+    bad[0, :2] = np.nan
+    bad[1, 0] = np.inf
+    bad[2, :3] = -np.inf
+    good = rng.random((12, 12))
+    with pytest.raises(ValueError, match=r"^saliency map has 2 NaN and 4 infinite values "
+                                         r"\(img7\)"):
+        cc(bad, FIX, protocol="mit", shape=SHAPE, name="img7")
+    for one in ([np.nan], [np.inf], [-np.inf]):
+        only = good.astype(dtype)
+        only[5, 5] = one[0]
+        n_nan = int(np.isnan(one[0]))
+        with pytest.raises(ValueError, match=rf"has {n_nan} NaN and {1 - n_nan} infinite"):
+            score_dataset([only], [FIX], [SHAPE], protocol="exact", metrics=["cc"])
+    with pytest.raises(ValueError, match=r"^ground-truth map has 2 NaN and 4 infinite values "
+                                         r"\(image 0\); check the file"):
+        score_dataset([good], [FIX], [SHAPE], protocol="mit", metrics=["cc"], gt_maps=[bad])
+    with pytest.raises(ValueError, match=r"^baseline map has 2 NaN and 4 infinite"):
+        ig(good, FIX, protocol="mit", shape=SHAPE, baseline=bad)
+
+
 @pytest.mark.parametrize("protocol, metric", CASES)
 def test_negative_values(smap, protocol, metric):
     neg = smap - 0.5

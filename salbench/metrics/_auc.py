@@ -462,19 +462,25 @@ def mw_area(u, cnt, less, equal, n_pos, w_neg):
 
 
 @kernel
-def mw_map_auc(pos, smap, extra_idx, extra_w):
-    """Exact AUC of ``pos`` against every pixel of ``smap`` (weight 1), plus corrections
-    ``extra_w`` at flat indices ``extra_idx`` (e.g. -1 at fixated pixels for AUC-Judd)."""
+def mw_map_aucs(pos, smap, extra_idx, extra_w):
+    """Exact AUCs of ``pos`` against every pixel of ``smap`` (weight 1): ``(as it is,
+    with corrections extra_w at flat indices extra_idx)`` (e.g. -1 at fixated pixels:
+    AUC-Borji and AUC-Judd of ``exact``).  The pass over the map is shared; the corrected
+    counts start from a copy of the plain ones, so each value is what it would be alone."""
     u, cnt, table, lo, scale = mw_prepare(pos)
     less = np.zeros(u.size + 1)
     equal = np.zeros(u.size)
     flat = smap.ravel()
     w_tot = _mw_count_all(u, table, lo, scale, flat, less, equal)
-    if extra_idx.size:
-        w_tot += _mw_count(u, table, lo, scale, flat, extra_idx, extra_w, less, equal)
+    plain = mw_area(u, cnt, less, equal, pos.size, w_tot)
+    if extra_idx.size == 0:
+        return plain, plain
+    less = less.copy()
+    equal = equal.copy()
+    w_tot += _mw_count(u, table, lo, scale, flat, extra_idx, extra_w, less, equal)
     if w_tot <= 0.0:
-        return np.nan
-    return mw_area(u, cnt, less, equal, pos.size, w_tot)
+        return plain, np.nan
+    return plain, mw_area(u, cnt, less, equal, pos.size, w_tot)
 
 
 @kernel

@@ -116,11 +116,11 @@ def prepare(plan: Plan, pred: np.ndarray, f32: bool, out: np.ndarray, tmp: np.nd
     if proto.resize == P.RESIZE_PILLOW_U8:
         _resize.prepare_pillow(pred, f32, plan.pre_w, out, tmp)
         return out
-    lo, hi = float(pred.min()), float(pred.max())
     if pred.shape == plan.shape:
         p = pred
-    elif not hi > lo:  # a constant map resizes to itself (weights need not sum to 1 exactly)
-        out[:] = lo
+    elif not pred.max() > pred.min():
+        # a constant map resizes to itself (weights need not sum to 1 exactly)
+        out[:] = pred.flat[0]
         p = out
     elif proto.resize in _ZOOM:  # scipy's zoom, bit for bit what the reference gets
         order, mode = _ZOOM[proto.resize]
@@ -335,9 +335,13 @@ def _aucs(plan, p, stats, ws, ulin, every, seed, stream, pool, values, splits, w
     flat = p.ravel()
     if proto.auc == P.AUC_MANN_WHITNEY:
         pos = flat[every]
-        if "auc_borji" in want:
-            values["auc_borji"] = _auc.mw_map_auc(pos, p, _NONE_I, _NONE_W)
-        if "auc_judd" in want:
+        judd_here = "auc_judd" in want and proto.judd == P.JUDD_MANN_WHITNEY
+        if "auc_borji" in want:  # with a Mann-Whitney Judd: one pass over the map for both
+            extra = ulin if judd_here else _NONE_I
+            values["auc_borji"], judd = _auc.mw_map_aucs(pos, p, extra, -np.ones(extra.size))
+            if judd_here:
+                _judd_value(judd, values, why)
+        if "auc_judd" in want and not ("auc_borji" in want and judd_here):
             _judd(plan, p, ws, ulin, every, seed, stream, values, why)
         if "sauc" in want:
             if pool is None or pool[0].size == 0:
@@ -422,14 +426,17 @@ def _salicon_pool(pool, own_pixels) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(idx[keep]), np.ascontiguousarray(wgt[keep])
 
 
+def _judd_value(v: float, values: dict, why: dict) -> None:
+    values["auc_judd"] = v
+    if np.isnan(v):
+        why["auc_judd"] = NO_NEGATIVES
+
+
 def _judd(plan, p, ws, ulin, every, seed, stream, values, why):
     proto = plan.proto
     if proto.judd == P.JUDD_MANN_WHITNEY:
         pos = p.ravel()[every]
-        v = _auc.mw_map_auc(pos, p, ulin, -np.ones(ulin.size))
-        values["auc_judd"] = v
-        if np.isnan(v):
-            why["auc_judd"] = NO_NEGATIVES
+        _judd_value(_auc.mw_map_aucs(pos, p, ulin, -np.ones(ulin.size))[1], values, why)
         return
     q = ws[0]
     if proto.judd_jitter > 0.0:

@@ -24,8 +24,7 @@ class MapCheck:
     __slots__ = ("f32", "hi", "lo", "negative")
 
     def __init__(self, a: np.ndarray, name: str, proto: Protocol, metrics, normalize) -> None:
-        _validate.finite(a, name)
-        lo, hi = _validate.value_range(a)
+        lo, hi = _validate.finite_range(a, name)
         if normalize is not None:
             lo2, hi2 = (max(lo, 0.0), min(hi, 1.0)) if normalize == _validate.NORMALIZE_CLIP \
                 else (0.0, 1.0 if hi > lo else 0.0)

@@ -6,6 +6,8 @@ what is wrong and what to do; nothing is silently repaired.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import UserError
@@ -34,18 +36,18 @@ def as_float64(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
-def finite(smap: np.ndarray, name: str = "image") -> None:
-    if np.issubdtype(smap.dtype, np.integer) or smap.dtype == bool:
-        return
-    bad = ~np.isfinite(smap)
-    if bad.any():
+def finite_range(smap: np.ndarray, name: str = "image", what: str = "saliency map",
+                 hint: str = "fix the model's output; NaN maps cannot be scored"
+                 ) -> tuple[float, float]:
+    """``(min, max)`` of a map with only finite values.  numpy's min and max propagate NaN
+    and show ±inf, so finiteness costs no pass of its own (a full-size map is read twice,
+    not four times); only a bad map is read again, to count what is wrong."""
+    lo, hi = float(np.min(smap)), float(np.max(smap))
+    if not (math.isfinite(lo) and math.isfinite(hi)):
         nan = int(np.isnan(smap).sum())
-        raise UserError(f"saliency map has {nan} NaN and {int(bad.sum()) - nan} infinite "
-                        "values", name, "fix the model's output; NaN maps cannot be scored")
-
-
-def value_range(smap: np.ndarray) -> tuple[float, float]:
-    return float(np.min(smap)), float(np.max(smap))
+        inf = int(np.isinf(smap).sum())
+        raise UserError(f"{what} has {nan} NaN and {inf} infinite values", name, hint)
+    return lo, hi
 
 
 def unit_range(lo: float, hi: float, name: str, protocol: str) -> None:
@@ -125,7 +127,7 @@ def fixations(fix, shape: tuple[int, int], name: str = "image",
 
 def baseline_map(baseline, shape: tuple[int, int], name: str = "baseline") -> np.ndarray:
     b = saliency_map(baseline, name)
-    finite(b, name)
+    finite_range(b, name, "baseline map", "give a finite map")
     b = as_float64(b)
     if b.shape != tuple(shape):
         from ._resize import matlab_bicubic
@@ -137,8 +139,9 @@ def baseline_map(baseline, shape: tuple[int, int], name: str = "baseline") -> np
 def ground_truth_map(gt, name: str = "image") -> np.ndarray:
     """A given continuous ground-truth map: 2-D, finite, non-negative."""
     g = saliency_map(gt, f"{name}: ground-truth map")
-    finite(g, f"{name}: ground-truth map")
-    if np.min(g) < 0:
+    lo, _ = finite_range(g, name, "ground-truth map", "check the file; ground truths are "
+                         "finite densities")
+    if lo < 0:
         raise UserError("ground-truth map has negative values", name,
                         "ground-truth maps are densities; check the file")
     return g

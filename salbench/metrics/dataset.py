@@ -11,9 +11,10 @@ converted one image at a time, never copied as a whole; fixations stay packed.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
@@ -23,6 +24,8 @@ from . import protocols as P
 from ._engine import Plan, score_image
 from ._inputs import MapCheck, as_scored, kept_fixations
 from .protocols import Protocol, get_protocol
+
+T = TypeVar("T")
 
 SAUC_MAPS = 10  # images in the union of maps of the sampled protocols' sauc
 
@@ -98,10 +101,11 @@ def _predictions(predictions) -> Sequence:
 
 
 def check_request(protocol, metrics, predictions, fixations, shapes, *, names=None,
-                  gt_maps=None, normalize=None):
+                  gt_maps=None, normalize=None, threads: int | None = None):
     """Everything ``protocol`` needs, checked without scoring: metric names, counts,
     shapes, fixations, prediction values, pools, ground-truth maps.  Returns what
-    :func:`score_dataset` scores with."""
+    :func:`score_dataset` scores with.  Maps are checked on ``threads`` threads (default:
+    numba's), each error that of the first bad image, as in one thread."""
     proto = get_protocol(protocol)
     wanted = proto.check_metrics(None if metrics is None else list(metrics))
     if normalize is not None and normalize not in _validate.NORMALIZATIONS:
@@ -124,15 +128,17 @@ def check_request(protocol, metrics, predictions, fixations, shapes, *, names=No
     for i in range(n):
         sizes[i] = _validate.image_shape(shp[i], names[i])
     rows, cols = _checked_fixations(packed, sizes, names)
-    checks = [MapCheck(_validate.saliency_map(preds[i], names[i]), names[i], proto, wanted,
-                       normalize) for i in range(n)]
+    def check(i: int) -> MapCheck:
+        return MapCheck(_validate.saliency_map(preds[i], names[i]), names[i], proto, wanted,
+                        normalize)
+
+    checks = _each(check, n, threads)
     if any(m.startswith("sauc") for m in wanted):
         _check_pool(proto, n, sizes)
     if gt_maps is not None:
         if len(gt_maps) != n:
             raise UserError(f"got {n} predictions but {len(gt_maps)} ground-truth maps")
-        for i in range(n):
-            _validate.ground_truth_map(gt_maps[i], names[i])
+        _each(lambda i: _validate.ground_truth_map(gt_maps[i], names[i]), n, threads)
     elif proto.ground_truth == P.GT_MAPS and set(wanted) & {"cc", "kld", "sim", "emd"}:
         raise UserError(f"protocol {proto.name!r} scores against given ground-truth maps, and "
                         "none were given", hint="pass gt_maps= (a prepared SALICON keeps its "
@@ -225,7 +231,7 @@ def score_dataset(
         raise UserError(f"seed must be an integer in [0, 2**64), got {seed!r}")
     proto, wanted, preds, packed, rows, cols, sizes, names, checks = check_request(
         protocol, metrics, predictions, fixations, shapes, names=names, gt_maps=gt_maps,
-        normalize=normalize)
+        normalize=normalize, threads=threads)
     n = len(preds)
     seed = int(seed)
     n_splits = max(proto.splits, 1)
@@ -271,18 +277,11 @@ def score_dataset(
         if progress is not None:
             progress(1)
 
-    nt = threads or _threads()
     from threadpoolctl import threadpool_limits
 
     # our threads are the parallelism: a BLAS of several threads per call would fight them
     with threadpool_limits(limits=1, user_api="blas"):
-        if nt <= 1 or n == 1:
-            for i in range(n):
-                work(i)
-        else:
-            with ThreadPoolExecutor(nt) as ex:
-                for _ in ex.map(work, range(n)):
-                    pass
+        _each(work, n, threads)
 
     res = DatasetScores(
         protocol=proto, metrics=wanted, seed=seed, names=names, per_image=out,
@@ -300,6 +299,22 @@ def score_dataset(
         else:
             res.mean[m] = float(v.mean())
     return res
+
+
+def _each(fn: Callable[[int], T], n: int, threads: int | None) -> list[T]:
+    """``[fn(0), ..., fn(n - 1)]`` on ``threads`` threads (default: numba's); the first
+    image's error in index order is raised, and images not yet started are dropped."""
+    nt = threads or _threads()
+    if nt <= 1 or n <= 1:
+        return [fn(i) for i in range(n)]
+    with ThreadPoolExecutor(nt) as ex:
+        futures = [ex.submit(fn, i) for i in range(n)]
+        try:
+            return [f.result() for f in futures]
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
 
 
 def _threads() -> int:
