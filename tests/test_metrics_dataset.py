@@ -6,6 +6,8 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from salbench.metrics import (
     METRICS,
@@ -192,3 +194,48 @@ def test_every_protocol_defines_its_default_metrics():
         assert set(proto.default_metrics) <= set(proto.metrics) <= set(METRICS)
         assert proto.details, proto.name
     assert PROTOCOLS["replication"].default_metrics == ("cc", "sauc", "auc_borji")
+
+
+@given(dtype=st.sampled_from([np.float16, np.float32, np.float64, np.int32, np.uint8]),
+       normalize=st.sampled_from([None, "clip", "minmax"]),
+       scale=st.sampled_from([1.0, -1.0, 2.0**450, 2.0**-450, 1e-300, 0.0]),
+       seed=st.integers(0, 2**32 - 1))
+def test_scored_bounds_are_the_scored_maps_min_and_max(dtype, normalize, scale, seed):
+    """``as_scored`` derives the scored map's (min, max) from the check's without a pass
+    over the map: it must be exactly the map's, for every dtype, normalisation and the
+    power-of-two rescaling of huge and tiny maps."""
+    from salbench.metrics import get_protocol
+    from salbench.metrics._inputs import MapCheck, as_scored
+
+    rng = np.random.default_rng(seed)
+    raw = rng.random((5, 7)) * 3 - 1
+    raw[rng.random((5, 7)) < 0.3] = raw[0, 0]  # ties, and a constant map when scale is 0
+    with np.errstate(over="ignore"):
+        a = (raw * 100).astype(dtype) if np.issubdtype(dtype, np.integer) else \
+            (raw * scale).astype(dtype)
+    if not np.isfinite(a).all():
+        return  # beyond the dtype's range: refused by the check, tested elsewhere
+    check = MapCheck(a, "m", get_protocol("exact"), ("auc_borji",), normalize)
+    m, (lo, hi) = as_scored(a, check, normalize)
+    assert (lo, hi) == (m.min(), m.max())
+
+
+@pytest.mark.parametrize("protocol", ["exact", "pysaliency", "mit", "salicon", "replication"])
+def test_auc_only_requests_read_the_bounds_and_agree(rng, protocol):
+    """A request of AUCs only takes the map's range from its check (no moments pass);
+    its values equal those of a request that also asks for cc (which reads the moments),
+    for maps at the image's size (then the bounds are used) and smaller ones."""
+    from salbench.metrics import get_protocol
+
+    proto = get_protocol(protocol)
+    aucs = [m for m in ("auc_borji", "auc_judd", "sauc") if m in proto.metrics]
+    n = 12
+    for size in (SHAPE, (12, 12)):
+        preds = [rng.random(size) for _ in range(n)]
+        fixes = [random_fixations(rng, int(rng.integers(4, 20)), SHAPE) for _ in range(n)]
+        alone = score_dataset(preds, fixes, [SHAPE] * n, protocol=protocol, metrics=aucs,
+                              seed=4)
+        with_cc = score_dataset(preds, fixes, [SHAPE] * n, protocol=protocol,
+                                metrics=["cc", *aucs], seed=4)
+        for m in aucs:
+            np.testing.assert_array_equal(alone.per_image[m], with_cc.per_image[m])

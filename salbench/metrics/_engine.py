@@ -21,6 +21,8 @@ from .protocols import Protocol
 _AUC_KIND = {P.AUC_GRID_ARANGE: _auc.GRID_ARANGE, P.AUC_GRID_COLON: _auc.GRID_COLON}
 _DENSITY = {P.DENSITY_MIT: _maps.DENSITY_MIT, P.DENSITY_PYSALIENCY: _maps.DENSITY_PYSALIENCY}
 _ZOOM = {P.RESIZE_ZOOM_CUBIC: (3, "constant"), P.RESIZE_ZOOM_LINEAR: (1, "nearest")}
+# the metrics that read a map's mean and spread (``_maps.moments``), not only its range
+_MOMENT_METRICS = frozenset({"cc", "nss"})
 _NONE_I = np.empty(0, dtype=np.int64)
 _NONE_W = np.empty(0)
 
@@ -185,13 +187,16 @@ def salicon_filter(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.n
 
 def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: np.ndarray,
                 cols: np.ndarray, *, seed: int = 0, stream: int = 0, pool=None,
-                gt: np.ndarray | None = None) -> tuple[dict, dict, dict]:
+                gt: np.ndarray | None = None, bounds: tuple[float, float] | None = None
+                ) -> tuple[dict, dict, dict]:
     """``(values, per-split values, NaN reasons)`` of one image.
 
     ``pred``: float64 map (any size); ``negative``: it held negative values before any
     resizing (``mit`` kld is then NaN); ``rows``/``cols``: int64 fixations (after any
     filtering); ``pool``: sauc's negatives ``(flat indices, weights, own indices to remove)``
-    in this image's frame; ``gt``: a given ground-truth map at the image's size.
+    in this image's frame; ``gt``: a given ground-truth map at the image's size;
+    ``bounds``: ``pred``'s (min, max) when known (then a map scored as it is, by metrics
+    that need no more of its moments, is not read for them).
     """
     proto = plan.proto
     w = plan.shape[1]
@@ -234,10 +239,13 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
             g_ready = True
         return ws[1]
 
-    stats = _maps.moments(p)
-    if p is not pred and resize_flattened(stats):
-        p[...] = stats[2]
+    if p is pred and bounds is not None and not set(want) & _MOMENT_METRICS:
+        stats = (bounds[0], bounds[1], np.nan, np.nan, np.nan)  # only min and max are read
+    else:
         stats = _maps.moments(p)
+        if p is not pred and resize_flattened(stats):
+            p[...] = stats[2]
+            stats = _maps.moments(p)
     constant = not stats[1] > stats[0]
     if "cc" in want:
         if gt is None and not g_ready and set(want) & {"kld", "sim", "emd"}:

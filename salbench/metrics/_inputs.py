@@ -39,15 +39,25 @@ class MapCheck:
         self.f32 = a.dtype == np.float32 and normalize is None
 
 
-def as_scored(a: np.ndarray, check: MapCheck, normalize) -> np.ndarray:
+def as_scored(a: np.ndarray, check: MapCheck, normalize
+              ) -> tuple[np.ndarray, tuple[float, float]]:
     """The float64 map the kernels read (normalised as asked; power-of-two rescaled when
-    its magnitude would overflow or underflow in squares)."""
+    its magnitude would overflow or underflow in squares), and its ``(min, max)``.  Those
+    come from the check's without a pass over the map: each step is monotone and maps the
+    extremes exactly (``(hi - lo) / (hi - lo)`` is 1)."""
     m = _validate.normalized(a, normalize, check.lo, check.hi)
     m = _validate.as_float64(m)
-    big = max(abs(check.lo), abs(check.hi)) if normalize is None else 1.0
+    lo, hi = check.lo, check.hi
+    if normalize == _validate.NORMALIZE_CLIP:
+        lo, hi = min(max(lo, 0.0), 1.0), min(max(hi, 0.0), 1.0)
+    elif normalize == _validate.NORMALIZE_MINMAX:
+        lo, hi = 0.0, (1.0 if hi > lo else 0.0)
+    big = max(abs(lo), abs(hi)) if normalize is None else 1.0
     if big > _HUGE or 0.0 < big < _TINY:
-        m = np.ldexp(m, -math.frexp(big)[1])
-    return m
+        e = -math.frexp(big)[1]
+        m = np.ldexp(m, e)
+        lo, hi = math.ldexp(lo, e), math.ldexp(hi, e)
+    return m, (lo, hi)
 
 
 def kept_fixations(proto: Protocol, rows: np.ndarray, cols: np.ndarray):

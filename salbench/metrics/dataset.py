@@ -255,7 +255,7 @@ def score_dataset(
         shape = tuple(sizes[i])
         plan = plans[shape]
         a = np.asarray(preds[i])
-        pred = as_scored(a, checks[i], normalize)
+        pred, bounds = as_scored(a, checks[i], normalize)
         r, c = kept[0][kept[2][i]:kept[2][i + 1]], kept[1][kept[2][i]:kept[2][i + 1]]
         gt = None
         if gt_maps is not None:
@@ -266,7 +266,8 @@ def score_dataset(
                 gt = matlab_bicubic(gt, *shape)
         pool = _pool_for(proto, wanted, i, shape, pools, kept, sizes, seed)
         values, split_vals, why = score_image(plan, pred, checks[i].f32, checks[i].negative,
-                                              r, c, seed=seed, stream=i, pool=pool, gt=gt)
+                                              r, c, seed=seed, stream=i, pool=pool, gt=gt,
+                                              bounds=bounds)
         for m, v in values.items():
             out[m][i] = v
         for m, v in split_vals.items():

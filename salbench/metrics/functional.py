@@ -37,7 +37,7 @@ def _run(metric: str, saliency_map, fixations, *, protocol, shape, name, seed=0,
                                   hint=f"choose {' or '.join(_validate.NORMALIZATIONS)}")
     a = _validate.saliency_map(saliency_map, name)
     check = MapCheck(a, name, proto, (metric,), normalize)
-    pred = as_scored(a, check, normalize)
+    pred, bounds = as_scored(a, check, normalize)
     shape = _validate.image_shape(a.shape if shape is None else shape, name)
     fix = _validate.fixations(fixations, shape, name)
     rows, cols = kept_fixations(proto, np.ascontiguousarray(fix[:, 0]),
@@ -54,7 +54,8 @@ def _run(metric: str, saliency_map, fixations, *, protocol, shape, name, seed=0,
     _ahead.compile_ahead([(proto, (metric,))], _ahead.API)
     plan = Plan.make(proto, shape, (metric,), base)
     values, splits, _ = score_image(plan, pred, check.f32, check.negative, rows, cols,
-                                    seed=int(seed), stream=int(stream), pool=pool, gt=gt)
+                                    seed=int(seed), stream=int(stream), pool=pool, gt=gt,
+                                    bounds=bounds)
     return values[metric], splits
 
 
