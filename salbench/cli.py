@@ -556,6 +556,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from .errors import UserError
 
+    if args.func in (_cmd_run, _cmd_score):  # they score: numba's BLAS check, cheaply
+        from .metrics._startup import load_cython_blas_alone
+
+        load_cython_blas_alone()
     try:
         with np.errstate(all="ignore"):  # NaN rules are explicit; no RuntimeWarning noise
             return int(args.func(args) or 0)

@@ -311,6 +311,9 @@ def compile_ahead(requests: Iterable[tuple[Protocol, Iterable[str]]], path: str)
 
 def _worker() -> int:
     """Compile the kernels named on stdin (``["_maps.moments#0", ...]``) into the cache."""
+    from ._startup import load_cython_blas_alone
+
+    load_cython_blas_alone()
     done = [_compile(entry) for entry in _entries(json.load(sys.stdin))]
     return 0 if all(done) else 1
 

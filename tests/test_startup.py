@@ -1,0 +1,59 @@
+"""salbench's own processes load scipy's cython_blas alone (numba's BLAS check), not
+scipy.linalg; library users' processes are left as they are."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from salbench.metrics._startup import CYTHON_BLAS
+
+
+def _python(code: str, **env) -> str:
+    from numba.core import config
+
+    full = {**os.environ, "NUMBA_CACHE_DIR": str(config.CACHE_DIR), **env}
+    return subprocess.run([sys.executable, "-c", code], env=full, capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+def test_cython_blas_loads_alone_and_numba_takes_it():
+    out = _python(f"""
+import sys
+from salbench.metrics._startup import load_cython_blas_alone
+assert load_cython_blas_alone()
+assert {CYTHON_BLAS!r} in sys.modules and 'scipy.linalg' not in sys.modules
+assert not load_cython_blas_alone()  # once
+import numpy as np
+from salbench.metrics import _maps
+_maps.moments(np.ones((3, 3)))  # numba's first cache load or compile: its BLAS check
+import numba.np.arraymath as am
+assert am._HAVE_BLAS
+assert 'scipy.linalg' not in sys.modules
+import scipy.linalg, scipy.linalg.cython_blas as cb
+assert cb is sys.modules[{CYTHON_BLAS!r}] and len(cb.__pyx_capi__) > 100
+print('ok')
+""")
+    assert out == "ok"
+
+
+def test_nothing_is_done_where_scipy_linalg_is_imported():
+    out = _python("""
+import sys, scipy.linalg
+from salbench.metrics._startup import load_cython_blas_alone
+print(load_cython_blas_alone())
+""")
+    assert out == "False"
+
+
+def test_the_cli_scores_without_importing_scipy_linalg(workdir):
+    np.save(workdir / "p.npy", np.random.default_rng(0).random((12, 48, 48)))
+    code = ("import sys; from salbench.cli import main; "
+            "rc = main(['score', 'p.npy', '--protocol', 'exact', '--metrics', 'auc_borji', "
+            "'--no-store']); print(rc, 'scipy.linalg' in sys.modules)")
+    assert _python(code).splitlines()[-1] == "0 False"
+    # a library user's process is left alone: numba imports scipy.linalg as usual
+    code = ("import sys, numpy as np; from salbench.metrics import _maps; "
+            "_maps.moments(np.ones((3, 3))); print('scipy.linalg' in sys.modules)")
+    assert _python(code) == "True"
