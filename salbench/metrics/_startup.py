@@ -41,7 +41,7 @@ def load_cython_blas_alone() -> bool:
             return False
         module = importlib.util.module_from_spec(blas_spec)
         blas_spec.loader.exec_module(module)
-    except (ImportError, OSError, StopIteration, ValueError):
+    except (ImportError, OSError, ValueError):
         return False
     sys.modules[CYTHON_BLAS] = module
     return True
