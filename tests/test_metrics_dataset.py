@@ -224,7 +224,8 @@ def test_scored_bounds_are_the_scored_maps_min_and_max(dtype, normalize, scale, 
 def test_auc_only_requests_read_the_bounds_and_agree(rng, protocol):
     """A request of AUCs only takes the map's range from its check (no moments pass);
     its values equal those of a request that also asks for cc (which reads the moments),
-    for maps at the image's size (then the bounds are used) and smaller ones."""
+    for maps at the image's size (then the bounds are used, except under replication,
+    whose maps are always resized and blurred) and smaller ones."""
     from salbench.metrics import get_protocol
 
     proto = get_protocol(protocol)
