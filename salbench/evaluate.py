@@ -58,7 +58,7 @@ def evaluate(predictions, split: Split, *, name: str, dataset_label: str | None 
     rebuild that store's leaderboards (``literature``: reported rows shown beside them).
     """
     from .metrics import get_protocol
-    from .metrics.dataset import PackedFixations, check_request, score_dataset
+    from .metrics.dataset import PackedFixations, check_request, score_checked
 
     check_name(name, "result name")
     label = check_name(dataset_label or split.dataset, "dataset label")
@@ -70,9 +70,10 @@ def evaluate(predictions, split: Split, *, name: str, dataset_label: str | None 
     fixations = PackedFixations(split.fix_offsets, split.fix_rc)
     names = [str(n) for n in split.file_names]
     gt_maps = _given_maps(split, protos)
-    for p in protos:  # everything every protocol needs, before any work
-        check_request(p, wanted[p.name], predictions, fixations, split.sizes, names=names,
-                      gt_maps=gt_maps if _uses_maps(p) else None, normalize=normalize)
+    checked = {p.name: check_request(p, wanted[p.name], predictions, fixations, split.sizes,
+                                     names=names, gt_maps=gt_maps if _uses_maps(p) else None,
+                                     normalize=normalize)
+               for p in protos}  # everything every protocol needs, before any work
     info = dataset_info(split, label)
     results = []
     from .metrics import _ahead
@@ -87,10 +88,7 @@ def evaluate(predictions, split: Split, *, name: str, dataset_label: str | None 
     for p in protos:
         watch = Stopwatch()
         with progress_bar(f"scoring {name} ({p.name})", len(split), show=progress) as advance:
-            scores = score_dataset(predictions, fixations, split.sizes, protocol=p,
-                                   metrics=wanted[p.name], seed=seed, names=names,
-                                   gt_maps=gt_maps if _uses_maps(p) else None,
-                                   normalize=normalize, progress=advance)
+            scores = score_checked(checked[p.name], seed=seed, progress=advance)
         results.append(build(scores, name=name, model=model, dataset=info, card=card,
                              checkpoint=checkpoint, checkpoint_epoch=checkpoint_epoch,
                              training=training, preprocessing={"normalize": normalize},

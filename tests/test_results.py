@@ -164,6 +164,33 @@ def test_replication_refuses_maps_outside_unit_range_and_normalize_records(workd
     assert r.metrics["cc"].mean == pytest.approx(plain.metrics["cc"].mean, abs=0.01)
 
 
+def test_evaluate_checks_each_map_once_per_protocol(val, monkeypatch):
+    """evaluate checks every protocol's request before scoring any, and scores what it
+    checked: each map is checked once per protocol (not again when scored), and the scores
+    equal score_dataset's."""
+    from salbench.metrics import _inputs, score_dataset
+    from salbench.metrics.dataset import PackedFixations
+
+    calls = []
+    real = _inputs.MapCheck.__init__
+
+    def counting(self, *args, **kw):
+        calls.append(1)
+        real(self, *args, **kw)
+
+    monkeypatch.setattr(_inputs.MapCheck, "__init__", counting)
+    preds = val.extras["density"]
+    got = evaluate(preds, val, name="d", protocols=["exact", "mit"], metrics=["cc", "sauc"],
+                   seed=3, progress=False)
+    assert len(calls) == 2 * len(val)
+    fix = PackedFixations(val.fix_offsets, val.fix_rc)
+    for r, proto in zip(got, ["exact", "mit"]):
+        ref = score_dataset(preds, fix, val.sizes, protocol=proto, metrics=["cc", "sauc"],
+                            seed=3)
+        for m in ("cc", "sauc"):
+            assert r.metrics[m].mean == ref.mean[m]
+
+
 def test_nothing_is_written_when_one_protocol_cannot_score(workdir, val, capsys):
     """score --protocol replication mit: mit's kld of a negative map is NaN, exact refuses
     it; the refusal comes before the first result is written."""

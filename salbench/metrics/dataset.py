@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -28,6 +28,20 @@ from .protocols import Protocol, get_protocol
 T = TypeVar("T")
 
 SAUC_MAPS = 10  # images in the union of maps of the sampled protocols' sauc
+
+
+class Checked(NamedTuple):
+    """A request that :func:`check_request` passed: what :func:`score_checked` scores."""
+
+    proto: Protocol
+    wanted: tuple[str, ...]
+    preds: Sequence
+    packed: PackedFixations
+    sizes: np.ndarray
+    names: list[str]
+    checks: list[MapCheck]
+    gt_maps: Sequence[np.ndarray] | None
+    normalize: str | None
 
 
 @dataclass
@@ -101,10 +115,10 @@ def _predictions(predictions) -> Sequence:
 
 
 def check_request(protocol, metrics, predictions, fixations, shapes, *, names=None,
-                  gt_maps=None, normalize=None, threads: int | None = None):
+                  gt_maps=None, normalize=None, threads: int | None = None) -> Checked:
     """Everything ``protocol`` needs, checked without scoring: metric names, counts,
     shapes, fixations, prediction values, pools, ground-truth maps.  Returns what
-    :func:`score_dataset` scores with.  Maps are checked on ``threads`` threads (default:
+    :func:`score_checked` scores.  Maps are checked on ``threads`` threads (default:
     numba's), each error that of the first bad image, as in one thread."""
     proto = get_protocol(protocol)
     wanted = proto.check_metrics(None if metrics is None else list(metrics))
@@ -127,7 +141,7 @@ def check_request(protocol, metrics, predictions, fixations, shapes, *, names=No
     sizes = np.empty((n, 2), dtype=np.int64)
     for i in range(n):
         sizes[i] = _validate.image_shape(shp[i], names[i])
-    rows, cols = _checked_fixations(packed, sizes, names)
+    _checked_fixations(packed, sizes, names)
     def check(i: int) -> MapCheck:
         return MapCheck(_validate.saliency_map(preds[i], names[i]), names[i], proto, wanted,
                         normalize)
@@ -143,11 +157,11 @@ def check_request(protocol, metrics, predictions, fixations, shapes, *, names=No
         raise UserError(f"protocol {proto.name!r} scores against given ground-truth maps, and "
                         "none were given", hint="pass gt_maps= (a prepared SALICON keeps its "
                         "maps), or use the named protocol")
-    return proto, wanted, preds, packed, rows, cols, sizes, names, checks
+    return Checked(proto, wanted, preds, packed, sizes, names, checks, gt_maps, normalize)
 
 
-def _checked_fixations(packed: PackedFixations, sizes, names):
-    """int64 rows and cols of every fixation, bounds-checked per image."""
+def _checked_fixations(packed: PackedFixations, sizes, names) -> None:
+    """Every fixation: whole coordinates inside its image (bounds checked per image)."""
     rc = packed.rc
     if rc.size and (rc.ndim != 2 or rc.shape[1] != 2):
         raise UserError(f"fixations must be (N, 2) arrays of (row, col), got shape {rc.shape}")
@@ -163,10 +177,9 @@ def _checked_fixations(packed: PackedFixations, sizes, names):
         if (rc != np.round(rc)).any():
             raise UserError("fixations must be whole pixel coordinates (0-based row, col)",
                             hint="round or floor them explicitly first")
-    rows = np.ascontiguousarray(rc[:, 0], dtype=np.int64) if rc.size else np.zeros(0, np.int64)
-    cols = np.ascontiguousarray(rc[:, 1], dtype=np.int64) if rc.size else np.zeros(0, np.int64)
+    rows, cols = _columns(packed)
     if not rows.size:
-        return rows, cols
+        return
     # per-image extremes, not per-fixation temporaries: scoring's memory per image counts
     off = packed.offsets
     has = np.flatnonzero(np.diff(off) > 0)
@@ -182,7 +195,16 @@ def _checked_fixations(packed: PackedFixations, sizes, names):
         raise UserError(f"{int(bad.sum())} of {r.size} fixations lie outside the "
                         f"{sizes[i, 0]}x{sizes[i, 1]} image, e.g. (row={r[j]}, col={c[j]})",
                         names[i], "coordinates are 0-based (row, col)")
-    return rows, cols
+
+
+def _columns(packed: PackedFixations) -> tuple[np.ndarray, np.ndarray]:
+    """int64 rows and cols of every fixation (made again where they are used, not kept
+    between checking and scoring: a split's fixations can be many)."""
+    rc = packed.rc
+    if not rc.size:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return (np.ascontiguousarray(rc[:, 0], dtype=np.int64),
+            np.ascontiguousarray(rc[:, 1], dtype=np.int64))
 
 
 def _check_pool(proto: Protocol, n: int, sizes) -> None:
@@ -227,11 +249,26 @@ def score_dataset(
     image, any size.  ``normalize``: ``"clip"`` or ``"minmax"`` maps first (recorded).
     ``progress``: called with the number of images just finished.
     """
+    _check_seed(seed)
+    checked = check_request(protocol, metrics, predictions, fixations, shapes, names=names,
+                            gt_maps=gt_maps, normalize=normalize, threads=threads)
+    return score_checked(checked, seed=seed, baseline=baseline, baseline_name=baseline_name,
+                         threads=threads, progress=progress)
+
+
+def _check_seed(seed) -> None:
     if not isinstance(seed, int | np.integer) or not 0 <= int(seed) < 2**64:
         raise UserError(f"seed must be an integer in [0, 2**64), got {seed!r}")
-    proto, wanted, preds, packed, rows, cols, sizes, names, checks = check_request(
-        protocol, metrics, predictions, fixations, shapes, names=names, gt_maps=gt_maps,
-        normalize=normalize, threads=threads)
+
+
+def score_checked(checked: Checked, *, seed: int = 0, baseline: np.ndarray | None = None,
+                  baseline_name: str | None = None, threads: int | None = None,
+                  progress=None) -> DatasetScores:
+    """:func:`score_dataset` of a request :func:`check_request` returned (checked once:
+    ``evaluate`` checks every protocol's request before scoring any)."""
+    _check_seed(seed)
+    proto, wanted, preds, packed, sizes, names, checks, gt_maps, normalize = checked
+    rows, cols = _columns(packed)
     n = len(preds)
     seed = int(seed)
     n_splits = max(proto.splits, 1)
