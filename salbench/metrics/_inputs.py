@@ -25,11 +25,7 @@ class MapCheck:
 
     def __init__(self, a: np.ndarray, name: str, proto: Protocol, metrics, normalize) -> None:
         lo, hi = _validate.finite_range(a, name)
-        if normalize is not None:
-            lo2, hi2 = (max(lo, 0.0), min(hi, 1.0)) if normalize == _validate.NORMALIZE_CLIP \
-                else (0.0, 1.0 if hi > lo else 0.0)
-        else:
-            lo2, hi2 = lo, hi
+        lo2, hi2 = _validate.normalized_range(lo, hi, normalize)
         if proto.unit_range:
             _validate.unit_range(lo2, hi2, name, proto.name)
         if "kld" in metrics and proto.kld_negative == P.NEGATIVE_REFUSE:
@@ -43,15 +39,12 @@ def as_scored(a: np.ndarray, check: MapCheck, normalize
               ) -> tuple[np.ndarray, tuple[float, float]]:
     """The float64 map the kernels read (normalised as asked; power-of-two rescaled when
     its magnitude would overflow or underflow in squares), and its ``(min, max)``.  Those
-    come from the check's without a pass over the map: each step is monotone and maps the
-    extremes exactly (``(hi - lo) / (hi - lo)`` is 1)."""
+    come from the check's without a pass over the map: the float64 cast and the
+    power-of-two rescaling are monotone and exact at the extremes, as the normalisations
+    are (:func:`~._validate.normalized_range`)."""
     m = _validate.normalized(a, normalize, check.lo, check.hi)
     m = _validate.as_float64(m)
-    lo, hi = check.lo, check.hi
-    if normalize == _validate.NORMALIZE_CLIP:
-        lo, hi = min(max(lo, 0.0), 1.0), min(max(hi, 0.0), 1.0)
-    elif normalize == _validate.NORMALIZE_MINMAX:
-        lo, hi = 0.0, (1.0 if hi > lo else 0.0)
+    lo, hi = _validate.normalized_range(check.lo, check.hi, normalize)
     big = max(abs(lo), abs(hi)) if normalize is None else 1.0
     if big > _HUGE or 0.0 < big < _TINY:
         e = -math.frexp(big)[1]

@@ -66,6 +66,17 @@ def non_negative_for_kld(lo: float, name: str, protocol: str) -> None:
                         "out (--metrics)")
 
 
+def normalized_range(lo: float, hi: float, how: str | None) -> tuple[float, float]:
+    """``(min, max)`` of :func:`normalized`'s map, from the map's ``(lo, hi)``: exact, as
+    each normalisation is monotone and maps the extremes exactly (``(hi - lo) / (hi - lo)``
+    is 1)."""
+    if how == NORMALIZE_CLIP:
+        return min(max(lo, 0.0), 1.0), min(max(hi, 0.0), 1.0)
+    if how == NORMALIZE_MINMAX:
+        return 0.0, (1.0 if hi > lo else 0.0)
+    return lo, hi
+
+
 def normalized(a: np.ndarray, how: str | None, lo: float, hi: float) -> np.ndarray:
     """The map after the user's explicit normalisation (float64 copy), or as it is."""
     if how is None:
