@@ -110,19 +110,20 @@ class _Workspace(threading.local):
 _WS = _Workspace()
 
 
-def prepare(plan: Plan, pred: np.ndarray, f32: bool, out: np.ndarray, tmp: np.ndarray
-            ) -> np.ndarray:
-    """The protocol's prediction at the image's size (``pred``: float64; ``f32``: it came
-    as float32, which the 8-bit cast of ``replication`` computes in)."""
+def prepare(plan: Plan, pred: np.ndarray, f32: bool, bounds: tuple[float, float],
+            out: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """The protocol's prediction at the image's size (``pred``: float64, its (min, max)
+    ``bounds``; ``f32``: it came as float32, which the 8-bit cast of ``replication``
+    computes in)."""
     proto = plan.proto
     if proto.resize == P.RESIZE_PILLOW_U8:
         _resize.prepare_pillow(pred, f32, plan.pre_w, out, tmp)
         return out
     if pred.shape == plan.shape:
         p = pred
-    elif not pred.max() > pred.min():
+    elif not bounds[1] > bounds[0]:
         # a constant map resizes to itself (weights need not sum to 1 exactly)
-        out[:] = pred.flat[0]
+        out[:] = bounds[0]
         p = out
     elif proto.resize in _ZOOM:  # scipy's zoom, bit for bit what the reference gets
         order, mode = _ZOOM[proto.resize]
@@ -187,7 +188,7 @@ def salicon_filter(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.n
 
 def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: np.ndarray,
                 cols: np.ndarray, *, seed: int = 0, stream: int = 0, pool=None,
-                gt: np.ndarray | None = None, bounds: tuple[float, float] | None = None
+                gt: np.ndarray | None = None, bounds: tuple[float, float]
                 ) -> tuple[dict, dict, dict]:
     """``(values, per-split values, NaN reasons)`` of one image.
 
@@ -195,8 +196,8 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
     resizing (``mit`` kld is then NaN); ``rows``/``cols``: int64 fixations (after any
     filtering); ``pool``: sauc's negatives ``(flat indices, weights, own indices to remove)``
     in this image's frame; ``gt``: a given ground-truth map at the image's size;
-    ``bounds``: ``pred``'s (min, max) when known (then a map scored as it is, by metrics
-    that need no more of its moments, is not read for them).
+    ``bounds``: ``pred``'s (min, max) (``_inputs.as_scored``; a map scored as it is, by
+    metrics that need no more of its moments, is then not read for them).
     """
     proto = plan.proto
     w = plan.shape[1]
@@ -220,7 +221,7 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
         return values, splits, why
 
     prep = _WS.prepared(plan.shape, np.float32 if plan.float32_maps else np.float64)
-    p = prepare(plan, pred, f32, prep[0], prep[1])
+    p = prepare(plan, pred, f32, bounds, prep[0], prep[1])
     ws = _WS.scratch(plan.shape)  # ws[0]: scratch; ws[1]: the ground truth
     ulin, counts = _maps.unique_pixels(rows, cols, w)
     every = np.sort(rows * w + cols) if proto.auc_positives == P.POS_FIXATIONS else ulin
@@ -239,7 +240,7 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
             g_ready = True
         return ws[1]
 
-    if p is pred and bounds is not None and not set(want) & _MOMENT_METRICS:
+    if p is pred and not set(want) & _MOMENT_METRICS:
         stats = (bounds[0], bounds[1], np.nan, np.nan, np.nan)  # only min and max are read
     else:
         stats = _maps.moments(p)
@@ -343,13 +344,14 @@ def _aucs(plan, p, stats, ws, ulin, every, seed, stream, pool, values, splits, w
     flat = p.ravel()
     if proto.auc == P.AUC_MANN_WHITNEY:
         pos = flat[every]
-        judd_here = "auc_judd" in want and proto.judd == P.JUDD_MANN_WHITNEY
-        if "auc_borji" in want:  # with a Mann-Whitney Judd: one pass over the map for both
-            extra = ulin if judd_here else _NONE_I
+        # both, with a Mann-Whitney Judd: one pass over the map
+        shared = {"auc_borji", "auc_judd"} <= set(want) and proto.judd == P.JUDD_MANN_WHITNEY
+        if "auc_borji" in want:
+            extra = ulin if shared else _NONE_I
             values["auc_borji"], judd = _auc.mw_map_aucs(pos, p, extra, -np.ones(extra.size))
-            if judd_here:
+            if shared:
                 _judd_value(judd, values, why)
-        if "auc_judd" in want and not ("auc_borji" in want and judd_here):
+        if "auc_judd" in want and not shared:
             _judd(plan, p, ws, ulin, every, seed, stream, values, why)
         if "sauc" in want:
             if pool is None or pool[0].size == 0:
