@@ -501,20 +501,19 @@ def mw_pool_auc(pos, smap, pool_idx, pool_w, own_idx, own_w):
     return mw_area(u, cnt, less, equal, pos.size, w_tot)
 
 
-# ---- MIT AUC-Judd ---------------------------------------------------------------------
+# ---- AUC-Judd with tie-breaking jitter (mit, pysaliency) ----------------------------
+
+BLOCK = 256  # pixels per block of the min and max scan
 
 
 @kernel
-def judd_mit(smap, pos):
-    """MIT ``AUC_Judd.m`` sweep: thresholds at the fixated values (descending);
-    ``tp_i = i / n_fix``, ``fp_i = (#pixels >= thr_i - i) / (n_pixels - n_fix)``."""
-    n_fix = pos.size
-    flat = smap.ravel()
-    n_pix = flat.size
-    u, cnt, table, lo, scale = mw_prepare(pos)
-    less = np.zeros(u.size + 1)
-    equal = np.zeros(u.size)
-    _mw_count_all(u, table, lo, scale, flat, less, equal)
+def _mit_area(u, cnt, less, equal, n_pix):
+    """MIT ``AUC_Judd.m`` sweep over the counts of every pixel (fixated ones included):
+    thresholds at the fixated values (descending); ``tp_i = i / n_fix``, ``fp_i =
+    (#pixels >= thr_i - i) / (n_pixels - n_fix)``."""
+    n_fix = 0
+    for k in range(u.size):
+        n_fix += int(cnt[k])
     # above[k] = #pixels >= u[k]
     above = np.empty(u.size)
     acc = less[u.size]
@@ -542,21 +541,11 @@ def judd_mit(smap, pos):
 
 
 @kernel
-def judd_pysaliency(smap, pos, fixated):
-    """pysaliency's ``AUC_Judd`` curve (``general_roc(judd=1)``): thresholds at every
-    positive value (plus one above and one below everything), positives ``pos`` (every
-    fixation), negatives the unfixated pixels (``fixated``: unique flat indices);
+def _pysaliency_area(u, cnt, less, equal, n_neg, n_pos):
+    """pysaliency's ``AUC_Judd`` curve (``general_roc(judd=1)``) over the negatives'
+    counts: thresholds at every positive value (plus one above and one below everything);
     trapezoid over the points.  Repeated thresholds add zero-area segments, so the area
     over the distinct positive values is the same."""
-    u, cnt, table, lo, scale = mw_prepare(pos)
-    less = np.zeros(u.size + 1)
-    equal = np.zeros(u.size)
-    flat = smap.ravel()
-    n_neg = _mw_count_all(u, table, lo, scale, flat, less, equal)
-    n_neg += _mw_count(u, table, lo, scale, flat, fixated, -np.ones(fixated.size), less, equal)
-    if n_neg <= 0.0:
-        return np.nan
-    n_pos = pos.size
     area = 0.0
     x0 = 0.0
     y0 = 0.0
@@ -575,39 +564,179 @@ def judd_pysaliency(smap, pos, fixated):
     return area
 
 
+# values further apart than this fraction of their reach (the largest |x - shift|)
+# normalise in the same order, strictly: (x - shift) / span rounds twice, by 2**-53 of
+# the reach each, and a gap of 3 * 2**-52 of it survives both (15x to spare)
+_SEPARATION = 1e-14
+
+
 @kernel
-def jitter_into(p, amplitude, normal, seed, stream, out):
-    """``out = p + noise * amplitude``: uniform [0, 1) noise (MATLAB ``rand``) or standard
-    normal (pysaliency ``randn``), from the image's jitter stream."""
-    st = _rng.new_stream(seed, stream, _rng.JITTER, 0)
-    a = p.ravel()
-    o = out.ravel()
+def _noise(base, i, normal):
+    """Pixel ``i``'s jitter noise: the stream's ``i``-th uniform, or of its normal pairs
+    (``i // 2``) the first value for even ``i``, the second for odd."""
     if not normal:
-        for i in range(a.size):
-            o[i] = a[i] + _rng.uniform01(st) * amplitude
-        return
-    for i in range(0, a.size - 1, 2):  # Box-Muller: both values of each pair
-        z0, z1 = _rng.normal_pair(st)
-        o[i] = a[i] + z0 * amplitude
-        o[i + 1] = a[i + 1] + z1 * amplitude
-    if a.size % 2:
-        o[a.size - 1] = a[a.size - 1] + _rng.normal_pair(st)[0] * amplitude
+        return _rng.uniform_at(base, i)
+    z0, z1 = _rng.normal_pair_at(base, i // 2)
+    return z0 if i % 2 == 0 else z1
 
 
 @kernel
-def normalise_inplace(q):
-    """Min-max normalise a map in place; False when it is constant."""
-    flat = q.ravel()
-    lo = flat[0]
-    hi = flat[0]
-    for v in flat:  # compares, not min/max: they vectorise
-        lo = v if v < lo else lo
-        hi = v if v > hi else hi
-    if not hi > lo:
-        return False
-    for i in range(flat.size):
-        flat[i] = (flat[i] - lo) / (hi - lo)
-    return True
+def _reach(amplitude, normal):
+    """The least and the most that noise * amplitude can be (as rounded)."""
+    return (-_rng.NORMAL_BOUND if normal else 0.0) * amplitude, \
+        (_rng.NORMAL_BOUND if normal else 1.0) * amplitude
+
+
+@kernel
+def jittered_range(flat, amplitude, normal, base):
+    """``(min, max)`` of the map ``flat`` and of ``q = flat + noise * amplitude`` (noise
+    of the stream that starts at ``base``, as :func:`judd` draws it): ``q``'s min is at
+    most ``min + d_hi`` and its max at least ``max + d_lo`` (``d``: the noise's bounds
+    times the amplitude), so only pixels within reach of those draw, found by blocks."""
+    n = flat.size
+    d_lo, d_hi = _reach(amplitude, normal)
+    n_blocks = (n + BLOCK - 1) // BLOCK
+    b_lo = np.empty(n_blocks)
+    b_hi = np.empty(n_blocks)
+    p_lo = flat[0]
+    p_hi = flat[0]
+    for k in range(n_blocks):
+        lo_k = flat[k * BLOCK]
+        hi_k = lo_k
+        for i in range(k * BLOCK, min(n, (k + 1) * BLOCK)):  # compares: they vectorise
+            v = flat[i]
+            lo_k = v if v < lo_k else lo_k
+            hi_k = v if v > hi_k else hi_k
+        b_lo[k] = lo_k
+        b_hi[k] = hi_k
+        p_lo = lo_k if lo_k < p_lo else p_lo
+        p_hi = hi_k if hi_k > p_hi else p_hi
+    q_lo = np.inf
+    q_hi = -np.inf
+    for k in range(n_blocks):
+        if b_lo[k] + d_lo > p_lo + d_hi and b_hi[k] + d_hi < p_hi + d_lo:
+            continue
+        for i in range(k * BLOCK, min(n, (k + 1) * BLOCK)):
+            v = flat[i]
+            if v + d_lo <= p_lo + d_hi or v + d_hi >= p_hi + d_lo:
+                q = v + _noise(base, i, normal) * amplitude
+                q_lo = q if q < q_lo else q_lo
+                q_hi = q if q > q_hi else q_hi
+    return p_lo, p_hi, q_lo, q_hi
+
+
+@kernel
+def judd(p, amplitude, normal, mit, seed, stream, pos_idx, fixated):
+    """``(auc_judd, constant)`` of ``q = p + noise * amplitude``, without forming ``q``.
+
+    Noise: uniform [0, 1) (MATLAB ``rand``) or standard normal (pysaliency ``randn``), from
+    the image's jitter stream, pixel ``i`` taking the stream's ``i``-th value.  ``mit``:
+    ``AUC_Judd.m`` on ``q`` min-max normalised, positives at the fixated pixels
+    ``pos_idx`` (``constant`` and NaN when ``q`` is constant); else pysaliency's curve,
+    positives at every fixation ``pos_idx``, negatives the pixels not in ``fixated``.
+
+    Rounding and the normalisation are monotone, so pixel ``i``'s value lies between those
+    of ``p[i]`` plus the smallest and the largest noise.  A pixel whose interval holds no
+    positive's value counts in that gap whatever its noise; only the others draw theirs
+    (by position in the stream), with the positives and, under ``mit``, the pixels that
+    can hold ``q``'s minimum or maximum.  The counts, so the area, are those of the formed
+    ``q``; a map with many values near the positives' (8-bit maps) draws most of its
+    noise.  Gaps are found among the positives before normalisation and mapped to the
+    normalised ones' afterwards."""
+    flat = p.ravel()
+    n = flat.size
+    base = _rng.start(seed, stream, _rng.JITTER, 0)
+    d_lo, d_hi = _reach(amplitude, normal)
+    shift = 0.0  # q normalised: (q - shift) / span, exactly q itself without mit
+    span = 1.0
+    p_lo = 0.0
+    p_hi = 0.0
+    if mit:
+        p_lo, p_hi, q_lo, q_hi = jittered_range(flat, amplitude, normal, base)
+        if not q_hi > q_lo:
+            return np.nan, True
+        shift = q_lo
+        span = q_hi - q_lo
+    raw = np.empty(pos_idx.size)  # the positives' values before normalisation
+    pos = np.empty(pos_idx.size)
+    for k in range(pos_idx.size):
+        i = pos_idx[k]
+        raw[k] = flat[i] + _noise(base, i, normal) * amplitude
+        pos[k] = (raw[k] - shift) / span
+    u, cnt, table, lo, scale = mw_prepare(pos)
+    m = u.size
+    top = u[m - 1]
+    r, _, table_r, lo_r, scale_r = mw_prepare(raw)
+    m_r = r.size
+    top_r = r[m_r - 1]
+    # under mit, a value this far from a raw positive normalises to the same side of it
+    delta = _SEPARATION * (max(abs(p_lo), abs(p_hi)) + abs(shift) + d_hi - d_lo) \
+        if mit else 0.0
+    lt_r = np.zeros(m_r + 1, dtype=np.int64)  # in gap j of the raw positives
+    late = np.empty(n, dtype=np.int64)  # the pixels that draw (a loop of their own)
+    n_late = 0
+    for i in range(n):
+        v = flat[i]
+        a = v + d_lo - delta  # q lies in [a + delta, b - delta]
+        if a > top_r:
+            lt_r[m_r] += 1
+            continue
+        j = 0  # then r[j]: the lowest raw positive not below a
+        if a >= lo_r:
+            t = table_r[int((a - lo_r) * scale_r)]
+            j = np.int64(t >> 1)
+            if t & 1:
+                while r[j] < a:
+                    j += 1
+        if r[j] > v + d_hi + delta:  # none in [a, b]
+            lt_r[j] += 1
+        else:
+            late[n_late] = i
+            n_late += 1
+    less = np.zeros(m + 1)
+    equal = np.zeros(m)
+    g = 0  # raw gap j is normalised gap g: distinct normalised values below it
+    for j in range(m_r + 1):
+        if j == 1 or (j > 1 and (r[j - 1] - shift) / span != (r[j - 2] - shift) / span):
+            g += 1
+        less[g] += lt_r[j]
+    pair = -1  # the last normal pair drawn (neighbours share one)
+    z0 = 0.0
+    z1 = 0.0
+    for k in range(n_late):
+        i = late[k]
+        if not normal:
+            z = _rng.uniform_at(base, i)
+        else:
+            if i // 2 != pair:
+                pair = i // 2
+                z0, z1 = _rng.normal_pair_at(base, pair)
+            z = z0 if i % 2 == 0 else z1
+        x = (flat[i] + z * amplitude - shift) / span
+        if x < lo:
+            less[0] += 1.0
+        elif x > top:
+            less[m] += 1.0
+        else:
+            t = table[int((x - lo) * scale)]
+            c = np.int64(t >> 1)
+            if t & 1:
+                while u[c] < x:
+                    c += 1
+                if u[c] == x:
+                    equal[c] += 1.0
+                    continue
+            less[c] += 1.0
+    if mit:
+        return _mit_area(u, cnt, less, equal, n), False
+    fv = np.empty(fixated.size)  # the fixated pixels are not negatives
+    for k in range(fixated.size):
+        fv[k] = flat[fixated[k]] + _noise(base, fixated[k], normal) * amplitude
+    n_neg = n + _mw_count(u, table, lo, scale, fv, np.arange(fv.size), -np.ones(fv.size),
+                          less, equal)
+    if n_neg <= 0.0:
+        return np.nan, False
+    return _pysaliency_area(u, cnt, less, equal, n_neg, float(pos_idx.size)), False
 
 
 @kernel

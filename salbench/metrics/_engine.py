@@ -352,7 +352,7 @@ def _aucs(plan, p, stats, ws, ulin, every, seed, stream, pool, values, splits, w
             if shared:
                 _judd_value(judd, values, why)
         if "auc_judd" in want and not shared:
-            _judd(plan, p, ws, ulin, every, seed, stream, values, why)
+            _judd(plan, p, ulin, every, seed, stream, values, why)
         if "sauc" in want:
             if pool is None or pool[0].size == 0:
                 why["sauc"] = EMPTY_POOL
@@ -363,7 +363,7 @@ def _aucs(plan, p, stats, ws, ulin, every, seed, stream, pool, values, splits, w
                     why["sauc"] = EMPTY_POOL
         return
     if "auc_judd" in want:
-        _judd(plan, p, ws, ulin, every, seed, stream, values, why)
+        _judd(plan, p, ulin, every, seed, stream, values, why)
     grid = [m for m in ("auc_borji", "sauc", "auc_borji@expected", "sauc@expected")
             if m in want]
     if not grid:
@@ -442,25 +442,17 @@ def _judd_value(v: float, values: dict, why: dict) -> None:
         why["auc_judd"] = NO_NEGATIVES
 
 
-def _judd(plan, p, ws, ulin, every, seed, stream, values, why):
+def _judd(plan, p, ulin, every, seed, stream, values, why):
     proto = plan.proto
     if proto.judd == P.JUDD_MANN_WHITNEY:
         pos = p.ravel()[every]
         _judd_value(_auc.mw_map_aucs(pos, p, ulin, -np.ones(ulin.size))[1], values, why)
         return
-    q = ws[0]
-    if proto.judd_jitter > 0.0:
-        _auc.jitter_into(p, proto.judd_jitter, proto.judd_noise == P.NOISE_NORMAL, seed,
-                         stream, q)
-    else:
-        q[:] = p
-    if proto.judd == P.JUDD_PYSALIENCY:
-        v = _auc.judd_pysaliency(q, q.ravel()[every], ulin)
-        values["auc_judd"] = v
-        if np.isnan(v):
-            why["auc_judd"] = NO_NEGATIVES
-        return
-    if _auc.normalise_inplace(q):
-        values["auc_judd"] = _auc.judd_mit(q, q.ravel()[ulin])
-    else:
+    mit = proto.judd == P.JUDD_MIT
+    v, constant = _auc.judd(p, proto.judd_jitter, proto.judd_noise == P.NOISE_NORMAL, mit,
+                            seed, stream, ulin if mit else every, ulin)
+    values["auc_judd"] = v
+    if constant:
         why["auc_judd"] = CONSTANT_PREDICTION
+    elif np.isnan(v):
+        why["auc_judd"] = NO_NEGATIVES

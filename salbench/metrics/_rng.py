@@ -78,9 +78,23 @@ def below(st, n):
 
 
 @kernel
+def _unit(x):
+    """The uniform float in [0, 1) of one 64-bit draw (its top 53 bits)."""
+    return np.float64(x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@kernel
 def uniform01(st):
     """Uniform float in [0, 1) with 53 random bits."""
-    return np.float64(next_u64(st) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    return _unit(next_u64(st))
+
+
+@kernel
+def _box_muller(u1, u2):
+    """The normal pair of two uniforms, ``u1`` in (0, 1]: ``|z| <= sqrt(-2 log 2**-53) =
+    8.57`` (``NORMAL_BOUND``)."""
+    r = math.sqrt(-2.0 * math.log(u1))
+    return r * math.cos(2.0 * math.pi * u2), r * math.sin(2.0 * math.pi * u2)
 
 
 @kernel
@@ -88,8 +102,36 @@ def normal_pair(st):
     """Two independent standard normal draws (Box-Muller on two uniforms)."""
     u1 = 1.0 - uniform01(st)  # (0, 1]
     u2 = uniform01(st)
-    r = math.sqrt(-2.0 * math.log(u1))
-    return r * math.cos(2.0 * math.pi * u2), r * math.sin(2.0 * math.pi * u2)
+    return _box_muller(u1, u2)
+
+
+# ---- draws by position: a stream's k-th draw without the k - 1 before it -----------
+#
+# A stream's state after ``k`` draws is its start plus ``k * _GAMMA`` (SplitMix64 is a
+# counter), so any draw can be made alone: the lazy jitter of ``_auc.judd`` draws the
+# noise of the few pixels whose noise can change a count, and gets what the sequential
+# draws give those pixels.
+
+NORMAL_BOUND = 9.0  # above |z| for every normal draw (8.57, see _box_muller)
+
+
+@kernel
+def start(seed, image, purpose, split):
+    """The state of a fresh stream, as a number (for the ``*_at`` draws)."""
+    return new_stream(seed, image, purpose, split)[0]
+
+
+@kernel
+def uniform_at(base, k):
+    """The ``k``-th uniform (from 0) of the stream that starts at ``base``."""
+    return _unit(_mix(np.uint64(base) + np.uint64(k + 1) * _GAMMA))
+
+
+@kernel
+def normal_pair_at(base, j):
+    """The ``j``-th normal pair (from 0) of the stream that starts at ``base``: draws
+    ``2j`` and ``2j + 1``, as :func:`normal_pair` takes them."""
+    return _box_muller(1.0 - uniform_at(base, 2 * j), uniform_at(base, 2 * j + 1))
 
 
 @kernel
