@@ -175,6 +175,34 @@ def test_antonio_blur_matches_the_fft_definition(rng, shape):
         np.testing.assert_allclose(g, ref, rtol=0, atol=1e-14 * max(1.0, np.abs(ref).max()))
 
 
+@pytest.mark.parametrize("sigma", [2.0, 19.0, 23.99])
+@pytest.mark.parametrize("shape", [(480, 640), (200, 70), (65, 30), (1, 9)])
+@pytest.mark.parametrize("fixated", [1, 40, 3000])
+def test_blurred_fixation_map_by_row_blocks_matches_scipy(rng, sigma, shape, fixated):
+    """``gt_map_into`` forms ``G`` a block of rows at a time from the fixated rows that
+    reach the block (when that skips enough): scipy's gaussian_filter of the fixation map,
+    and the one-product form, within rounding."""
+    from salbench.metrics import _maps
+    from salbench.metrics._blur import reflect_tables
+
+    h, w = shape
+    tr, tc = reflect_tables(h, sigma), reflect_tables(w, sigma)
+    lin = np.unique(np.concatenate([rng.choice(h * w, min(fixated, h * w), replace=False),
+                                    [0, h * w - 1]]))  # the first and last rows too
+    counts = rng.integers(1, 4, lin.size).astype(float)
+    g = np.empty(shape)
+    _maps.gt_map_into(lin // w, lin % w, counts, tr, tc, g)
+    fm = np.zeros(shape)
+    fm.flat[lin] = counts
+    ref = gaussian_filter(fm, sigma)
+    np.testing.assert_allclose(g, ref, rtol=0, atol=1e-14 * ref.max())
+    rows, lines = _maps.fixation_lines(lin // w, lin % w, counts, tc, w)
+    # the products sum the same terms (minus exact zeros) in other orders: within the
+    # bound on reordering a sum of rows.size non-negative terms
+    np.testing.assert_allclose(g, tr[0][rows].T @ lines, rtol=0,
+                               atol=rows.size * np.finfo(float).eps * ref.max())
+
+
 @pytest.mark.parametrize("protocol", ["mit", "exact"])
 @pytest.mark.parametrize("shape", [(30, 40), (96, 128)])
 def test_map_metrics_match_naive(rng, protocol, shape):
