@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from salbench.metrics import _auc, _rng
@@ -56,7 +56,6 @@ def _map(kind: str, shape: tuple[int, int], rng) -> np.ndarray:
 @pytest.mark.parametrize("mit", [True, False], ids=["mit", "pysaliency"])
 @pytest.mark.parametrize("normal", [False, True], ids=["uniform", "normal"])
 @pytest.mark.parametrize("kind", KINDS)
-@settings(max_examples=8, deadline=None)
 @given(h=st.integers(1, 23), w=st.integers(1, 23), amplitude=st.sampled_from([1e-7, 1e-3]),
        fixated=st.floats(0.02, 1.0), stream=st.integers(0, 50), seed=st.integers(0, 2**32))
 def test_lazy_jitter_equals_the_formed_jittered_map(kind, normal, mit, h, w, amplitude,
@@ -109,7 +108,6 @@ def test_a_constant_jittered_map_is_constant_under_mit():
 
 @pytest.mark.parametrize("normal", [False, True], ids=["uniform", "normal"])
 @pytest.mark.parametrize("kind", KINDS)
-@settings(max_examples=8, deadline=None)
 @given(h=st.integers(1, 40), w=st.integers(1, 40), amplitude=st.sampled_from([1e-7, 1e-3, 0.0]),
        stream=st.integers(0, 50), seed=st.integers(0, 2**32))
 def test_jittered_range_is_the_formed_maps_min_and_max(kind, normal, h, w, amplitude, stream,
