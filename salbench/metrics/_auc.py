@@ -503,7 +503,7 @@ def mw_pool_auc(pos, smap, pool_idx, pool_w, own_idx, own_w):
 
 # ---- AUC-Judd with tie-breaking jitter (mit, pysaliency) ----------------------------
 
-BLOCK = 256  # pixels per block of the min and max scan
+SCAN_BLOCK = 256  # pixels per block of jittered_range's scan
 
 
 @kernel
@@ -595,15 +595,15 @@ def jittered_range(flat, amplitude, normal, base):
     times the amplitude), so only pixels within reach of those draw, found by blocks."""
     n = flat.size
     d_lo, d_hi = _reach(amplitude, normal)
-    n_blocks = (n + BLOCK - 1) // BLOCK
+    n_blocks = (n + SCAN_BLOCK - 1) // SCAN_BLOCK
     b_lo = np.empty(n_blocks)
     b_hi = np.empty(n_blocks)
     p_lo = flat[0]
     p_hi = flat[0]
     for k in range(n_blocks):
-        lo_k = flat[k * BLOCK]
+        lo_k = flat[k * SCAN_BLOCK]
         hi_k = lo_k
-        for i in range(k * BLOCK, min(n, (k + 1) * BLOCK)):  # compares: they vectorise
+        for i in range(k * SCAN_BLOCK, min(n, (k + 1) * SCAN_BLOCK)):  # compares: they vectorise
             v = flat[i]
             lo_k = v if v < lo_k else lo_k
             hi_k = v if v > hi_k else hi_k
@@ -616,7 +616,7 @@ def jittered_range(flat, amplitude, normal, base):
     for k in range(n_blocks):
         if b_lo[k] + d_lo > p_lo + d_hi and b_hi[k] + d_hi < p_hi + d_lo:
             continue
-        for i in range(k * BLOCK, min(n, (k + 1) * BLOCK)):
+        for i in range(k * SCAN_BLOCK, min(n, (k + 1) * SCAN_BLOCK)):
             v = flat[i]
             if v + d_lo <= p_lo + d_hi or v + d_hi >= p_hi + d_lo:
                 q = v + _noise(base, i, normal) * amplitude
