@@ -665,7 +665,6 @@ def judd(p, amplitude, normal, mit, seed, stream, pos_idx, fixated):
         pos[k] = (raw[k] - shift) / span
     u, cnt, table, lo, scale = mw_prepare(pos)
     m = u.size
-    top = u[m - 1]
     r, _, table_r, lo_r, scale_r = mw_prepare(raw)
     m_r = r.size
     top_r = r[m_r - 1]
@@ -703,6 +702,7 @@ def judd(p, amplitude, normal, mit, seed, stream, pos_idx, fixated):
     pair = -1  # the last normal pair drawn (neighbours share one)
     z0 = 0.0
     z1 = 0.0
+    drawn = np.empty(n_late)  # their normalised values, counted as any map's
     for k in range(n_late):
         i = late[k]
         if not normal:
@@ -712,21 +712,8 @@ def judd(p, amplitude, normal, mit, seed, stream, pos_idx, fixated):
                 pair = i // 2
                 z0, z1 = _rng.normal_pair_at(base, pair)
             z = z0 if i % 2 == 0 else z1
-        x = (flat[i] + z * amplitude - shift) / span
-        if x < lo:
-            less[0] += 1.0
-        elif x > top:
-            less[m] += 1.0
-        else:
-            t = table[int((x - lo) * scale)]
-            c = np.int64(t >> 1)
-            if t & 1:
-                while u[c] < x:
-                    c += 1
-                if u[c] == x:
-                    equal[c] += 1.0
-                    continue
-            less[c] += 1.0
+        drawn[k] = (flat[i] + z * amplitude - shift) / span
+    _mw_count_all(u, table, lo, scale, drawn, less, equal)
     if mit:
         return _mit_area(u, cnt, less, equal, n), False
     fv = np.empty(fixated.size)  # the fixated pixels are not negatives

@@ -451,8 +451,8 @@ def _judd(plan, p, ulin, every, seed, stream, values, why):
     mit = proto.judd == P.JUDD_MIT
     v, constant = _auc.judd(p, proto.judd_jitter, proto.judd_noise == P.NOISE_NORMAL, mit,
                             seed, stream, ulin if mit else every, ulin)
-    values["auc_judd"] = v
     if constant:
+        values["auc_judd"] = v
         why["auc_judd"] = CONSTANT_PREDICTION
-    elif np.isnan(v):
-        why["auc_judd"] = NO_NEGATIVES
+    else:
+        _judd_value(v, values, why)
