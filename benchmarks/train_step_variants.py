@@ -7,8 +7,9 @@ table of the default step's kernels.  Variants: eager or compiled; cuDNN determi
 (salbench's default, for exact resume) or ``benchmark=True``; NCHW or channels-last; bf16
 autocast or fp32 with TF32.  ``python ... graphs`` sets the default step beside CUDA graphs:
 ``torch.compile(mode="reduce-overhead")`` and the whole step (gather, forward, backward,
-optimizer) captured by hand in one ``torch.cuda.CUDAGraph``, replayed per step.  This is a
-diagnostic, not a benchmark of record.
+optimizer) captured by hand in one ``torch.cuda.CUDAGraph``, replayed per step.  ``trainer``,
+``trainer-graphs`` and ``full`` time salbench's own trainer (``full``: the whole 1,000-epoch
+schedule).  This is a diagnostic, not a benchmark of record.
 """
 
 from __future__ import annotations
@@ -231,7 +232,35 @@ def main_trainer_graphs() -> None:
         trainer(items, epochs, **settings)
 
 
+def main_full() -> None:
+    """The whole schedule end to end (``python ... full``): salbench's trainer, 1,000 epochs
+    of 20,000 random items with the recipe's checkpoints (every 50 epochs, their writes
+    counted) and no validation; ``COMPILE`` picks the mode (reduce-overhead by default)."""
+    import tempfile
+
+    from test_train import _split
+
+    from salbench.nets.training.config import TrainConfig
+    from salbench.nets.training.loop import train
+
+    t0 = time.perf_counter()
+    split = _split(int(os.environ.get("ITEMS", 20_000)))
+    torch.manual_seed(0)
+    model = build(VARIANTS[MODEL])
+    cfg = TrainConfig(epochs=int(os.environ.get("EPOCHS", 1000)), val_every=10**9,
+                      device=DEVICE.type, compile=os.environ.get("COMPILE", "reduce-overhead"))
+    with tempfile.TemporaryDirectory() as out:
+        res = train(model, MODEL, split, None, cfg, out, resume=False, progress=False)
+    print(f"{torch.cuda.get_device_name(0) if DEVICE.type == 'cuda' else 'cpu'} "
+          f"compile={cfg.compile}: {res.epochs_done} epochs, interrupted {res.interrupted}, "
+          f"train {res.seconds:.1f} s, process {time.perf_counter() - t0:.1f} s, "
+          f"{res.images_per_second:.0f} images/s, final train loss {res.final_train_loss}",
+          flush=True)
+    if DEVICE.type == "cuda":
+        print(f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
+
+
 if __name__ == "__main__":
     {"trainer": main_trainer, "graphs": main_graphs,
-     "trainer-graphs": main_trainer_graphs}.get(
+     "trainer-graphs": main_trainer_graphs, "full": main_full}.get(
         sys.argv[1] if len(sys.argv) > 1 else "", main_steps)()

@@ -493,6 +493,27 @@ def test_progress_lines_when_not_a_terminal(tiny_data, tmp_path, capsys):
     assert "val" not in lines[0]  # no validation in epoch 1: no stale value carried over
 
 
+def test_rate_leaves_out_the_warm_up_steps(monkeypatch):
+    """The images/s behind the schedule's estimate: the first steps (compiling, then
+    recording CUDA graphs) are left out once later steps have run."""
+    from salbench import progress
+
+    clock = iter([0.0, 10.0, 10.5, 10.7, *(10.7 + 0.01 * k for k in range(1, 21))])
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: next(clock))
+    bar = progress.TrainProgress("m", epochs=1, steps=100, batch=128, start_epoch=0,
+                                 start_step=0, show=False)
+    rates = []
+    for _ in range(23):
+        bar.step()
+        rates.append((bar.images_per_second(), bar.timed_steps()))
+    assert rates[0] == (0.0, 0)  # one step: no rate yet
+    assert rates[1] == (pytest.approx(128 / 0.5), 1)  # from the end of the first step
+    assert rates[2] == (pytest.approx(2 * 128 / 0.7), 2)
+    assert rates[3] == (pytest.approx(128 / 0.01), 1)  # from the end of step WARMUP_STEPS
+    assert rates[-1] == (pytest.approx(20 * 128 / 0.2), 20)
+    assert progress.WARMUP_STEPS == 3
+
+
 @pytest.mark.slow
 def test_sigint_stops_cleanly_and_resumes_to_the_same_weights(tmp_path):
     """Ctrl-C: the current step finishes, a mid-epoch checkpoint is written, the command

@@ -47,7 +47,7 @@ from .config import GRAPHS, SCHEDULE_FIELDS, TrainConfig, TrainResult
 from .data import DeviceData
 from .device import bf16_supported, dist_info, launched_by_torchrun, resolve_device
 
-ESTIMATE_STEPS = 20  # steps timed before the schedule's duration is estimated
+ESTIMATE_STEPS = 20  # steps timed (after the warm-up's) before the duration is estimated
 LONG_ON_CPU_S = 3600.0
 QUIET_BELOW_S = 30.0  # runs shorter than this get no estimate
 
@@ -307,7 +307,7 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
     estimated = False
     interrupted = False
     done = start
-    from ...progress import TrainProgress
+    from ...progress import WARMUP_STEPS, TrainProgress
 
     bar = TrainProgress(model_name, config.epochs, steps, config.batch_size, start, start_step,
                         show=progress and rank == 0)
@@ -351,7 +351,7 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
                 step_losses[s] = logged.detach()
                 seen += hi - lo
                 bar.step()
-                if not estimated and rank == 0 and (bar.steps_run >= ESTIMATE_STEPS
+                if not estimated and rank == 0 and (bar.steps_run >= WARMUP_STEPS + ESTIMATE_STEPS
                                                    or s == steps - 1):
                     estimated = True
                     _estimate(bar, config, n, device, model_name)
@@ -437,7 +437,7 @@ def _estimate(bar, config: TrainConfig, n: int, device: torch.device, name: str)
     total = config.epochs * n / ips
     if remaining < QUIET_BELOW_S:
         return
-    msg = (f"{ips:,.0f} images/s over the first {bar.steps_run} steps: this run needs about "
+    msg = (f"{ips:,.0f} images/s over {bar.timed_steps()} steps: this run needs about "
            f"{_hms(remaining)}; the full {config.epochs}-epoch schedule about {_hms(total)}")
     if device.type == "cpu" and total > LONG_ON_CPU_S:
         msg += (". The recipe is meant for a GPU (--device cuda); on a CPU, train "
