@@ -45,8 +45,12 @@ def __getattr__(name: str):
         value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
         globals()[name] = value
         return value
-    if name.startswith("_"):  # kernel modules: salbench.metrics._rng etc.
-        return importlib.import_module(f".{name}", __name__)
+    if name.startswith("_") and not name.startswith("__"):  # kernel modules: ._rng etc.
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":  # a module it imports is missing
+                raise
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
