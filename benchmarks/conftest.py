@@ -67,9 +67,21 @@ def record(request):
     return _record
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux), else what ``platform`` says: a VM's host can change
+    between runs, and numbers from two CPUs are not comparable."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine() -> dict:
     info = {"python": platform.python_version(), "machine": platform.machine(),
-            "processor": platform.processor() or platform.machine(),
+            "processor": platform.processor() or platform.machine(), "cpu_model": cpu_model(),
             "cpus": os.cpu_count(), "load_1min_at_end": round(os.getloadavg()[0], 2)}
     try:
         import numba
@@ -107,13 +119,13 @@ def pytest_terminal_summary(terminalreporter):
             out.setdefault(group, {}).update({
                 "salbench_s": ours["min"], "salbench_rounds": ours["rounds"],
                 f"{role}_s": t["min"], f"{role}_rounds": t["rounds"],
-                f"ratio_{role}": ratio, **_META.get(group, {})})
+                f"ratio_{role}": ratio, "cpu_model": cpu_model(), **_META.get(group, {})})
         if ours is not None and len(roles) == 1:
             meta = "".join(f"  {k} {v}" for k, v in _META.get(group, {}).items())
             tr.write_line(f"{group:50s} {'salbench':26s} {ours['min']:9.4f} s "
                           f"({ours['rounds']}x){meta}")
             out[group] = {"salbench_s": ours["min"], "salbench_rounds": ours["rounds"],
-                          **_META.get(group, {})}
+                          "cpu_model": cpu_model(), **_META.get(group, {})}
     if out:
         RESULTS_DIR.mkdir(exist_ok=True)
         host = platform.node() or "host"
