@@ -782,3 +782,27 @@ def test_exact_aucs_match_pysaliency(rng, pysaliency):
     ref = dict(protocol="exact", atol=1e-9, reference="pysaliency 0.2.22")
     agree(res.per_image["auc_borji"], ref_borji, metric="auc_borji", **ref)
     agree(res.per_image["sauc"], ref_sauc, metric="sauc", **ref)
+
+
+# ---- a map's moments -----------------------------------------------------------------
+
+
+@given(st.integers(1, 70), st.sampled_from([np.float32, np.float64]), st.integers(0, 69),
+       st.integers(0, 69), st.integers(0, 2**32 - 1))
+def test_map_moments_match_exact_sums(n, dtype, at_lo, at_hi, seed):
+    """min and max exactly numpy's wherever the extremes sit (every lane of the running
+    minima, and the tail past the last whole group of lanes); the mean within a few ulps
+    of the values' magnitude of the exact mean, and the sum of squared deviations within
+    a few ulps of its exact value."""
+    rng = np.random.default_rng(seed)
+    x = (rng.random(n) * 10 - 5).astype(dtype)
+    x[at_lo % n] = -7.5
+    x[at_hi % n] = 9.25 if at_hi % n != at_lo % n else -7.5
+    lo, hi, mean, ssd, _ = _maps.moments(x.reshape(1, n))
+    assert (lo, hi) == (float(x.min()), float(x.max()))
+    exact = [Fraction(float(v)) for v in x]
+    mu = sum(exact) / n
+    scale = float(np.abs(x.astype(np.float64)).mean())
+    assert abs(Fraction(mean) - mu) <= 4 * np.finfo(float).eps * scale
+    assert ssd == pytest.approx(float(sum((v - mu) ** 2 for v in exact)), rel=1e-14,
+                                abs=1e-300)

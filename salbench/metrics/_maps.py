@@ -46,6 +46,38 @@ GT_BLOCKED_WORK = 0.75
 # sums over a map are taken in blocks of this many values, then over the blocks: rounding
 # error ~(BLOCK + n/BLOCK) eps instead of n eps (a near-constant ground truth's mean needs it)
 BLOCK = 128
+# a map's min and max are taken as this many running minima and maxima, one per position
+# modulo LANES: independent compares the compiler turns into SIMD (one running pair does
+# not vectorise: 0.42 against 0.21 ms for a 480x640 float32 map)
+LANES = 16
+
+
+@kernel(inline="always")
+def _range(flat):
+    """``(min, max)`` of a non-empty 1-D array of finite values, as float64 (compared in
+    the array's own type: exact, the conversion keeps the order)."""
+    n = flat.size
+    lo = np.empty(LANES, dtype=flat.dtype)
+    hi = np.empty(LANES, dtype=flat.dtype)
+    for q in range(LANES):
+        lo[q] = flat[0]
+        hi[q] = flat[0]
+    whole = n - n % LANES
+    for i in range(0, whole, LANES):
+        for q in range(LANES):
+            v = flat[i + q]
+            lo[q] = v if v < lo[q] else lo[q]
+            hi[q] = v if v > hi[q] else hi[q]
+    for i in range(whole, n):
+        v = flat[i]
+        lo[0] = v if v < lo[0] else lo[0]
+        hi[0] = v if v > hi[0] else hi[0]
+    a = np.float64(lo[0])
+    b = np.float64(hi[0])
+    for q in range(1, LANES):
+        a = np.float64(lo[q]) if lo[q] < a else a
+        b = np.float64(hi[q]) if hi[q] > b else b
+    return a, b
 
 
 @kernel(fastmath={"reassoc", "contract"})
@@ -58,12 +90,7 @@ def moments(x):
     reassociate within a block, so the loops vectorise (maps are validated finite)."""
     flat = x.ravel()
     n = flat.size
-    lo = np.float64(flat[0])
-    hi = lo
-    for i in range(n):  # a loop of its own, compares not min/max: it vectorises (~25% faster)
-        v = np.float64(flat[i])
-        lo = v if v < lo else lo
-        hi = v if v > hi else hi
+    lo, hi = _range(flat)
     total = 0.0
     for k in range(0, n, BLOCK):
         part = 0.0
@@ -326,16 +353,12 @@ def pearson(a, mean_a, ssd_a, resid_a, b):
     fa = a.ravel()
     fb = b.ravel()
     n = fb.size
-    lo = fb[0]
-    hi = fb[0]
+    lo, hi = _range(fb)
     total = 0.0
     for k in range(0, n, BLOCK):
         part = 0.0
         for i in range(k, min(n, k + BLOCK)):
-            v = fb[i]
-            lo = v if v < lo else lo
-            hi = v if v > hi else hi
-            part += v
+            part += fb[i]
         total += part
     if not hi - lo > FLAT_RELATIVE * max(abs(lo), abs(hi)):
         return np.nan
@@ -445,7 +468,7 @@ def sim(p, g, density):
     ha = la
     lb = b[0]
     hb = lb
-    for i in range(n):  # compares, not min/max: they vectorise
+    for i in range(n):  # one pass over both maps (two vectorised _range passes: ~6% slower)
         la = a[i] if a[i] < la else la
         ha = a[i] if a[i] > ha else ha
         lb = b[i] if b[i] < lb else lb
