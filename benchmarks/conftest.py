@@ -11,6 +11,7 @@ machine's description and load.  Nothing here asserts a wall time.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -67,6 +68,7 @@ def record(request):
     return _record
 
 
+@functools.cache
 def cpu_model() -> str:
     """The CPU's model name (Linux), else what ``platform`` says: a VM's host can change
     between runs, and numbers from two CPUs are not comparable."""

@@ -174,9 +174,10 @@ def main_graphs() -> None:
             print(f"variant failed: {type(exc).__name__}: {exc}"[:400], flush=True)
 
 
-def trainer(items: int, epochs: int, **settings) -> None:
-    """salbench's own trainer on ``items`` random items: its time per step with the final
-    checkpoint's write taken out (timed apart)."""
+def _train_random(items: int, epochs: int, **settings):
+    """salbench's own trainer on ``items`` random items, no validation (``settings``: more
+    ``TrainConfig`` fields): its result, its config and how long each checkpoint write
+    took."""
     import tempfile
 
     from test_train import _split  # the benchmarks' random mirrored train split
@@ -196,14 +197,20 @@ def trainer(items: int, epochs: int, **settings) -> None:
 
     torch.manual_seed(0)
     model = build(VARIANTS[MODEL])
-    cfg = TrainConfig(epochs=epochs, checkpoint_every=10**9, val_every=10**9,
-                      device=DEVICE.type, **settings)
+    cfg = TrainConfig(epochs=epochs, val_every=10**9, device=DEVICE.type, **settings)
     checkpoints.save = timed_save
     try:
         with tempfile.TemporaryDirectory() as out:
             res = train(model, MODEL, split, None, cfg, out, resume=False, progress=False)
     finally:
         checkpoints.save = real
+    return res, cfg, saves
+
+
+def trainer(items: int, epochs: int, **settings) -> None:
+    """salbench's own trainer on ``items`` random items: its time per step with the final
+    checkpoint's write taken out (timed apart)."""
+    res, cfg, saves = _train_random(items, epochs, checkpoint_every=10**9, **settings)
     steps = epochs * -(-items // cfg.batch_size)
     work = res.seconds - sum(saves)
     print(f"trainer {settings or 'defaults'} {items} items x {epochs} epochs: "
@@ -236,26 +243,15 @@ def main_full() -> None:
     """The whole schedule end to end (``python ... full``): salbench's trainer, 1,000 epochs
     of 20,000 random items with the recipe's checkpoints (every 50 epochs, their writes
     counted) and no validation; ``COMPILE`` picks the mode (reduce-overhead by default)."""
-    import tempfile
-
-    from test_train import _split
-
-    from salbench.nets.training.config import TrainConfig
-    from salbench.nets.training.loop import train
-
     t0 = time.perf_counter()
-    split = _split(int(os.environ.get("ITEMS", 20_000)))
-    torch.manual_seed(0)
-    model = build(VARIANTS[MODEL])
-    cfg = TrainConfig(epochs=int(os.environ.get("EPOCHS", 1000)), val_every=10**9,
-                      device=DEVICE.type, compile=os.environ.get("COMPILE", "reduce-overhead"))
-    with tempfile.TemporaryDirectory() as out:
-        res = train(model, MODEL, split, None, cfg, out, resume=False, progress=False)
+    res, cfg, saves = _train_random(int(os.environ.get("ITEMS", 20_000)),
+                                    int(os.environ.get("EPOCHS", 1000)),
+                                    compile=os.environ.get("COMPILE", "reduce-overhead"))
     print(f"{torch.cuda.get_device_name(0) if DEVICE.type == 'cuda' else 'cpu'} "
           f"compile={cfg.compile}: {res.epochs_done} epochs, interrupted {res.interrupted}, "
-          f"train {res.seconds:.1f} s, process {time.perf_counter() - t0:.1f} s, "
-          f"{res.images_per_second:.0f} images/s, final train loss {res.final_train_loss}",
-          flush=True)
+          f"train {res.seconds:.1f} s ({len(saves)} checkpoint writes {sum(saves):.1f} s), "
+          f"process {time.perf_counter() - t0:.1f} s, {res.images_per_second:.0f} images/s, "
+          f"final train loss {res.final_train_loss}", flush=True)
     if DEVICE.type == "cuda":
         print(f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
 

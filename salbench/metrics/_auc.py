@@ -603,7 +603,7 @@ def jittered_range(flat, amplitude, normal, base):
     for k in range(n_blocks):
         lo_k = flat[k * SCAN_BLOCK]
         hi_k = lo_k
-        for i in range(k * SCAN_BLOCK, min(n, (k + 1) * SCAN_BLOCK)):  # compares: they vectorise
+        for i in range(k * SCAN_BLOCK, min(n, (k + 1) * SCAN_BLOCK)):
             v = flat[i]
             lo_k = v if v < lo_k else lo_k
             hi_k = v if v > hi_k else hi_k
