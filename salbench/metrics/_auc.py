@@ -25,6 +25,11 @@ GRID_ARANGE = 0  # numpy arange(0, top, step): top excluded, values k*step
 GRID_COLON = 1  # MATLAB 0:step:top: top included when reached, symmetric fill
 
 _EPS = 2.220446049250313e-16
+# grids of at most this many thresholds count the values at or above each threshold
+# directly (compares that vectorise) rather than binning them (a scalar histogram): 100
+# auc_borji splits of 500 negatives on the 0.1 grid 0.39 -> 0.26 ms; SALICON's 0.01 grid
+# (101 thresholds) bins
+DIRECT_COUNT_MAX = 16
 
 
 @kernel
@@ -126,7 +131,16 @@ def _grid_cell(thr, n, v, step):
 
 @kernel
 def _count_ge(values, count, thr, n, step, out, scratch):
-    """out[k] = #values[:count] >= thr[k] for k < n."""
+    """out[k] = #values[:count] >= thr[k] for k < n (binned when the grid is long: the bins
+    need ``thr[:n]`` ascending)."""
+    if n <= DIRECT_COUNT_MAX:
+        for k in range(n):
+            t = thr[k]
+            c = 0
+            for i in range(count):
+                c += values[i] >= t
+            out[k] = c
+        return
     for k in range(n + 1):
         scratch[k] = 0.0
     for i in range(count):
@@ -794,6 +808,7 @@ def sauc_splits(flat, lo, hi, as_f32, constant_zero, pos, pool_idx, kind, step, 
     n_pool = pool_idx.size
     m = min(pos.size, n_pool)
     maxpos = _max(pos)
+    vals = normalised_at(flat, pool_idx, lo, hi, as_f32, constant_zero)  # once, not per split
     cache = make_grid_cache(step)
     neg = np.empty(m)
     perm = np.arange(n_pool)
@@ -802,7 +817,7 @@ def sauc_splits(flat, lo, hi, as_f32, constant_zero, pos, pool_idx, kind, step, 
         st = _rng.new_stream(seed, stream, _rng.SAUC, sp)
         _rng.partial_shuffle(st, perm, m, swaps)
         for i in range(m):
-            neg[i] = _norm(flat[pool_idx[perm[i]]], lo, hi, as_f32, constant_zero)
+            neg[i] = vals[perm[i]]
         _rng.undo_shuffle(perm, m, swaps)
         out_splits[sp] = grid_auc(pos, maxpos, neg, m, kind, step, cache)
     return _mean(out_splits)
