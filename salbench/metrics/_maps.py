@@ -307,9 +307,9 @@ def fixation_lines(ur, uc, wts, tc, w):
             wc = ktc[m, loc[m]:hic[m]]
             c0 = loc[m]
         a = wts[k]
-        line = lines[q]
+        line = lines[q, c0:c0 + wc.size]
         for j in range(wc.size):
-            line[c0 + j] += a * wc[j]
+            line[j] += a * wc[j]
     return rows, lines
 
 
