@@ -47,7 +47,7 @@ GT_BLOCKED_WORK = 0.75
 # error ~(BLOCK + n/BLOCK) eps instead of n eps (a near-constant ground truth's mean needs
 # it); each block is read through a slice, whose loop index is provably non-negative (an
 # index ``k + i`` is not: numba checks it for wrap-around, and the loop ran ~4x slower:
-# moments of a 480x640 float32 map 0.45 -> 0.12 ms)
+# a block sum of a 480x640 float32 map 0.16 -> 0.04 ms)
 BLOCK = 128
 # a map's min and max are taken as LANES running minima and maxima, one per position
 # modulo LANES: independent compares that the compiler turns into SIMD when the lane loop
