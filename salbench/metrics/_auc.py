@@ -416,7 +416,7 @@ def _mw_count(u, table, lo, scale, vals, idx, wts, less, equal):
             less[0] += w
         elif x > top:
             less[m] += w
-        else:  # unsigned indices (they are >= 0): no wrap-around checks, ~12% faster
+        else:  # unsigned indices (>= 0): no wrap-around checks (mw_map_aucs ~12% faster)
             t = table[np.uint64((x - lo) * scale)]
             k = np.uint64(t >> 1)
             if t & 1:  # the bin holds a positive: find the rank exactly
