@@ -244,14 +244,20 @@ def main_full() -> None:
     of 20,000 random items with the recipe's checkpoints (every 50 epochs, their writes
     counted) and no validation; ``COMPILE`` picks the mode (reduce-overhead by default)."""
     t0 = time.perf_counter()
-    res, cfg, saves = _train_random(int(os.environ.get("ITEMS", 20_000)),
-                                    int(os.environ.get("EPOCHS", 1000)),
+    items = int(os.environ.get("ITEMS", 20_000))
+    res, cfg, saves = _train_random(items, int(os.environ.get("EPOCHS", 1000)),
                                     compile=os.environ.get("COMPILE", "reduce-overhead"))
     print(f"{torch.cuda.get_device_name(0) if DEVICE.type == 'cuda' else 'cpu'} "
           f"compile={cfg.compile}: {res.epochs_done} epochs, interrupted {res.interrupted}, "
           f"train {res.seconds:.1f} s ({len(saves)} checkpoint writes {sum(saves):.1f} s), "
           f"process {time.perf_counter() - t0:.1f} s, {res.images_per_second:.0f} images/s, "
           f"final train loss {res.final_train_loss}", flush=True)
+    epochs = [r["train_seconds"] for r in res.history]
+    for i in sorted({0, 1, len(epochs) - 2, len(epochs) - 1} & set(range(len(epochs)))):
+        print(f"epoch {i + 1}: {epochs[i]:.4f} s", flush=True)
+    if len(epochs) > 1:  # the rate once compiled and recorded: from epoch 2 on
+        print(f"steady {items * (len(epochs) - 1) / sum(epochs[1:]):.0f} images/s "
+              f"(epochs 2-{len(epochs)})")
     if DEVICE.type == "cuda":
         print(f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
 
