@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -79,8 +79,10 @@ class TrainProgress:
     """Epoch, step, last epoch's mean loss, images/s and ETA of a training run."""
 
     def __init__(self, name: str, epochs: int, steps: int, batch: int, start_epoch: int,
-                 start_step: int, show: bool = True) -> None:
+                 start_step: int, show: bool = True,
+                 sync: Callable[[], None] | None = None) -> None:
         self.name = name
+        self._sync = sync  # waits for an asynchronous device's queued work (CUDA)
         self.batch = batch
         self.epochs = epochs
         self.steps = steps
@@ -146,20 +148,31 @@ class TrainProgress:
         """Items of the schedule done: before this invocation, plus those since."""
         return self.start[0] * n + (self.start[1] + self.steps_run) * self.batch
 
+    def synced(self) -> None:
+        """Reads the clock once the device has run what was queued.  A CUDA step returns
+        once its kernels are queued, so a rate timed on the host alone runs ahead of the
+        GPU: 77,037 images/s at step 23 on an H100 for a run that went at 38,466."""
+        if self._sync is not None:
+            self._sync()
+        self.t_now = time.perf_counter()
+
     def step(self) -> None:
         self.steps_run += 1
         self.step_in_epoch += 1
-        self.t_now = time.perf_counter()
+        if self.steps_run == WARMUP_STEPS:
+            self.synced()  # the window opens once the warm-up's queued work is done
+            self.t_warm = self.t_now
+        else:
+            self.t_now = time.perf_counter()
         if self.t_first is None:
             self.t_first = self.t_now
-        if self.steps_run == WARMUP_STEPS:
-            self.t_warm = self.t_now
         if self._prog is not None:
             ips = self.images_per_second()
             self._prog.update(self._task, advance=1, step=self.step_in_epoch,
                               epoch=self.epoch + 1, ips=f"{ips:,.0f} img/s" if ips else "")
 
     def epoch_done(self, done: int, train_loss: float | None, val_loss: float | None) -> None:
+        self.synced()
         self.epoch = done
         self.step_in_epoch = 0
         self.loss = "—" if train_loss is None else f"{train_loss:.5f}"

@@ -310,7 +310,8 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
     from ...progress import WARMUP_STEPS, TrainProgress
 
     bar = TrainProgress(model_name, config.epochs, steps, config.batch_size, start, start_step,
-                        show=progress and rank == 0)
+                        show=progress and rank == 0,
+                        sync=torch.cuda.synchronize if device.type == "cuda" else None)
     with bar, _StopRequest() as stop:
         for epoch in range(start, config.last_epoch):
             t_epoch = time.perf_counter()
@@ -428,8 +429,7 @@ def _check_graphs(model: nn.Module, device: torch.device, distributed: bool) -> 
 
 def _estimate(bar, config: TrainConfig, n: int, device: torch.device, name: str) -> None:
     """Measured throughput so far, and what the whole schedule will take at that rate."""
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+    bar.synced()
     ips = bar.images_per_second()
     if not ips:
         return
