@@ -155,6 +155,26 @@ def test_2015_json_round_trip(tmp_path, rng):
         assert val.targets[i].max() == pytest.approx(1.0)
 
 
+def test_2015_annotation_not_in_pairs_is_listed_not_paired(tmp_path, rng):
+    """A worker's fixations that are not [[row, col], ...] (three columns, a flat list)
+    are listed as unreadable, not regrouped into pairs; the other workers' are kept."""
+    src = tmp_path / "salicon2015"
+    expected = make_2015(src, rng)
+    path = src / "fixations_val2014.json"
+    data = json.loads(path.read_text())
+    data["annotations"][0]["fixations"] = [[1, 2, 3], [4, 5, 6]]
+    data["annotations"][2]["fixations"] = [1, 2, 3, 4]
+    path.write_text(json.dumps(data))
+    report = prepare(src, tmp_path / "out", edition="2015")
+    why = [w for f, w in report.unreadable if f == str(path)]
+    assert any("of image 100: fixations of shape (2, 3)" in w for w in why)
+    assert any("of image 101: fixations of shape (4,)" in w for w in why)
+    val = load_split(tmp_path / "out" / "val.npz")
+    got = {name: _as_set(val.fixations(i)) for i, name in enumerate(val.file_names)}
+    for i, name in enumerate(sorted(expected)):
+        assert got[name] == sorted(expected[name][4:] if i < 2 else expected[name])
+
+
 def test_unknown_layout(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="neither a SALICON 2017 layout"):

@@ -169,6 +169,49 @@ def test_checks_on_threads_report_the_first_bad_image(rng, threads):
                       threads=threads)
 
 
+@pytest.mark.parametrize("bad, what", [
+    (np.arange(12).reshape(4, 3), r"got shape \(4, 3\)"),  # packed: read as 6 pairs
+    (np.arange(6), r"got shape \(6,\)"),
+    (np.arange(6).reshape(1, 2, 3), r"got shape \(1, 2, 3\)"),
+    ([[1, 2], [3]], "ragged"),
+])
+def test_fixations_of_the_wrong_shape_are_refused_by_image(split, bad, what):
+    """Each image's fixations are checked before packing: a (4, 3) array packed as pairs
+    once scored silently and shifted every later image's fixations."""
+    preds, fixes, shapes = split
+    fixes = list(fixes)
+    fixes[5] = bad
+    with pytest.raises(ValueError, match=rf"^fixations must be an \(N, 2\) array.*{what}.*"
+                                         r"\(image 5\)"):
+        score_dataset(preds, fixes, shapes, protocol="mit", metrics=["nss"])
+    with pytest.raises(ValueError, match=r"\(left eye\)"):
+        score_dataset(preds, fixes, shapes, protocol="mit", metrics=["nss"],
+                      names=[f"{k}" if k != 5 else "left eye" for k in range(len(preds))])
+
+
+def test_complex_fixations_are_refused(split):
+    preds, fixes, shapes = split
+    fixes = [f.astype(complex) for f in fixes]
+    with pytest.raises(ValueError, match="integer pixel coordinates, got complex128"):
+        score_dataset(preds, fixes, shapes, protocol="mit", metrics=["nss"])
+
+
+def test_packed_fixations_are_read_in_place(split):
+    """Packed column by column, the rows and columns scoring reads are views of the
+    packed array, not copies (scoring's memory per image); empty images keep the dtype."""
+    from salbench.metrics.dataset import PackedFixations, _columns
+
+    _, fixes, _ = split
+    fixes = [*fixes[:3], np.zeros((0, 2)), *fixes[3:]]  # an empty float array among ints
+    packed = PackedFixations.of(fixes)
+    assert packed.rc.dtype == np.int64
+    assert np.array_equal(packed.rc, np.concatenate(fixes).astype(np.int64))
+    assert list(np.diff(packed.offsets)) == [len(f) for f in fixes]
+    rows, cols = _columns(packed)
+    assert np.shares_memory(rows, packed.rc) and np.shares_memory(cols, packed.rc)
+    assert rows.flags.c_contiguous and cols.flags.c_contiguous
+
+
 def test_seeds_reproduce_and_differ(split):
     preds, fixes, shapes = split
     a = score_dataset(preds, fixes, shapes, protocol="replication", seed=1)

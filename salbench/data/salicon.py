@@ -224,10 +224,15 @@ def _records_2015(src: Path, report: Report) -> dict[str, list[_Record]]:
                 report.unreadable.append((str(path), f"annotation for unknown image {iid}"))
                 continue
             try:
-                pts = np.asarray(a.get("fixations", []), dtype=float).reshape(-1, 2) - 1.0
+                pts = np.asarray(a.get("fixations", []), dtype=float)
             except (TypeError, ValueError) as exc:
                 report.unreadable.append((str(path), f"annotation of image {iid}: {exc}"))
                 continue
+            if pts.size and (pts.ndim != 2 or pts.shape[1] != 2):  # not read as pairs
+                report.unreadable.append((str(path), f"annotation of image {iid}: fixations "
+                                          f"of shape {pts.shape}, not [[row, col], ...]"))
+                continue
+            pts = pts.reshape(-1, 2) - 1.0
             wid = workers[iid].setdefault(a.get("worker_id", len(workers[iid])),
                                           len(workers[iid]))
             per_image[iid].append((pts, wid, str(path)))

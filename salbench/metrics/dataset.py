@@ -56,15 +56,39 @@ class PackedFixations:
         return len(self.offsets) - 1
 
     @classmethod
-    def of(cls, fixations) -> PackedFixations:
+    def of(cls, fixations, names: Sequence[str] | None = None) -> PackedFixations:
+        """``fixations`` packed: one ``(k_i, 2)`` array per image (any empty array: none).
+        Packed column by column (``rc`` is a column-major view), so scoring reads the rows
+        and the columns where they lie instead of copying them."""
         if isinstance(fixations, PackedFixations):
             return fixations
-        arrays = [np.asarray(f) for f in fixations]
+        arrays = [_fixation_array(f, i, names) for i, f in enumerate(fixations)]
         offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
-        np.cumsum([len(a) if a.size else 0 for a in arrays], out=offsets[1:])
-        nonempty = [a.reshape(-1, 2) if a.size else np.zeros((0, 2)) for a in arrays]
-        rc = np.concatenate(nonempty) if offsets[-1] else np.zeros((0, 2), dtype=np.int64)
-        return cls(offsets, rc)
+        np.cumsum([len(a) for a in arrays], out=offsets[1:])
+        parts = [a for a in arrays if a.size]
+        if not parts:
+            return cls(offsets, np.zeros((0, 2), dtype=np.int64))
+        columns = np.empty((2, offsets[-1]), dtype=np.result_type(*parts))
+        for k in range(2):
+            np.concatenate([a[:, k] for a in parts], out=columns[k])
+        return cls(offsets, columns.T)
+
+
+def _fixation_array(f, i: int, names: Sequence[str] | None) -> np.ndarray:
+    """Image ``i``'s fixations as an ``(N, 2)`` array (shape checked here: packed, a
+    ``(4, 3)`` array would be read as six pairs and shift every later image's)."""
+    where = names[i] if names is not None and i < len(names) else f"image {i}"
+    try:
+        a = np.asarray(f)
+    except ValueError:  # ragged nesting
+        raise UserError("fixations must be an (N, 2) array of (row, col); got ragged "
+                        "sequences", where) from None
+    if not a.size:
+        return np.zeros((0, 2), dtype=np.int64)
+    if a.ndim != 2 or a.shape[1] != 2:
+        raise UserError(f"fixations must be an (N, 2) array of (row, col), got shape "
+                        f"{a.shape}", where)
+    return a
 
 
 @dataclass
@@ -129,15 +153,15 @@ def check_request(protocol, metrics, predictions, fixations, shapes, *, names=No
     n = len(preds)
     if n == 0:
         raise UserError("no predictions to score")
-    packed = PackedFixations.of(fixations)
+    names = [f"image {i}" for i in range(n)] if names is None else [str(s) for s in names]
+    if len(names) != n:
+        raise UserError(f"got {n} predictions but {len(names)} names")
+    packed = PackedFixations.of(fixations, names)
     if len(packed) != n:
         raise UserError(f"got {n} predictions but fixations for {len(packed)} images")
     shp = np.asarray(shapes)
     if shp.shape != (n, 2):
         raise UserError(f"shapes must be ({n}, 2) (height, width) per image, got {shp.shape}")
-    names = [f"image {i}" for i in range(n)] if names is None else [str(s) for s in names]
-    if len(names) != n:
-        raise UserError(f"got {n} predictions but {len(names)} names")
     sizes = np.empty((n, 2), dtype=np.int64)
     for i in range(n):
         sizes[i] = _validate.image_shape(shp[i], names[i])
@@ -165,7 +189,8 @@ def _checked_fixations(packed: PackedFixations, sizes, names) -> None:
     rc = packed.rc
     if rc.size and (rc.ndim != 2 or rc.shape[1] != 2):
         raise UserError(f"fixations must be (N, 2) arrays of (row, col), got shape {rc.shape}")
-    if rc.size and (rc.dtype == bool or not np.issubdtype(rc.dtype, np.number)):
+    if rc.size and (rc.dtype == bool or not np.issubdtype(rc.dtype, np.number)
+                    or np.iscomplexobj(rc)):
         raise UserError(f"fixations must be integer pixel coordinates, got {rc.dtype}")
     if rc.size and not np.issubdtype(rc.dtype, np.integer):
         bad = ~np.isfinite(rc).all(axis=1)
