@@ -189,6 +189,34 @@ def test_fixations_of_the_wrong_shape_are_refused_by_image(split, bad, what):
                       names=[f"{k}" if k != 5 else "left eye" for k in range(len(preds))])
 
 
+@pytest.mark.parametrize("offsets, what", [
+    (lambda o: np.r_[o[:-1], o[-1] - 2], r"run from 0 to \d+, but must run from 0 to"),
+    (lambda o: np.r_[o[:-1], o[-1] + 2], r"run from 0 to \d+, but must run from 0 to"),
+    (lambda o: np.r_[1, o[1:]], r"run from 1 to"),
+    (lambda o: np.r_[o[:2], o[1] - 1, o[3:]], r"decrease.*\(image 1\)"),
+    (lambda o: np.r_[o[:2], o[1] - 1, o[3:]].astype(np.uint64), r"decrease.*\(image 1\)"),
+    (lambda o: o.astype(float), "1-D integer array"),
+    (lambda o: o[None], "1-D integer array"),
+])
+def test_packed_offsets_that_do_not_partition_the_fixations_are_refused(split, offsets,
+                                                                         what):
+    """A packing built by hand must cover every fixation once, in order: offsets that
+    skipped, dropped or overlapped fixations once scored silently."""
+    from salbench.metrics import PackedFixations
+
+    preds, fixes, shapes = split
+    good = PackedFixations.of(fixes)
+    bad = PackedFixations(offsets(good.offsets), good.rc)
+    with pytest.raises(ValueError, match=what):
+        score_dataset(preds, bad, shapes, protocol="mit", metrics=["nss"])
+    same = score_dataset(preds, PackedFixations(good.offsets.astype(np.int32),
+                                                np.ascontiguousarray(good.rc)),
+                         shapes, protocol="mit", metrics=["nss"])
+    assert np.array_equal(same.per_image["nss"],
+                          score_dataset(preds, fixes, shapes, protocol="mit",
+                                        metrics=["nss"]).per_image["nss"])
+
+
 def test_complex_fixations_are_refused(split):
     preds, fixes, shapes = split
     fixes = [f.astype(complex) for f in fixes]

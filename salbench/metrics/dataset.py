@@ -157,6 +157,7 @@ def check_request(protocol, metrics, predictions, fixations, shapes, *, names=No
     if len(names) != n:
         raise UserError(f"got {n} predictions but {len(names)} names")
     packed = PackedFixations.of(fixations, names)
+    _checked_packing(packed, names)
     if len(packed) != n:
         raise UserError(f"got {n} predictions but fixations for {len(packed)} images")
     shp = np.asarray(shapes)
@@ -184,11 +185,32 @@ def check_request(protocol, metrics, predictions, fixations, shapes, *, names=No
     return Checked(proto, wanted, preds, packed, sizes, names, checks, gt_maps, normalize)
 
 
+def _checked_packing(packed: PackedFixations, names: list[str]) -> None:
+    """Offsets that partition ``rc``: from 0, never decreasing, to its length (a packing
+    built by hand that skips, drops or overlaps fixations would score silently)."""
+    off = np.asarray(packed.offsets)
+    rc = np.asarray(packed.rc)
+    if off.ndim != 1 or not off.size or not np.issubdtype(off.dtype, np.integer):
+        raise UserError(f"fixation offsets must be a 1-D integer array (one more than the "
+                        f"images), got shape {off.shape} of {off.dtype}")
+    if rc.size and (rc.ndim != 2 or rc.shape[1] != 2):
+        raise UserError(f"fixations must be (N, 2) arrays of (row, col), got shape {rc.shape}")
+    off = off.astype(np.int64)  # unsigned differences would wrap instead of going negative
+    n_fix = rc.shape[0] if rc.ndim else 0
+    if off[0] != 0 or off[-1] != n_fix:
+        raise UserError(f"fixation offsets run from {off[0]} to {off[-1]}, but must run from 0 "
+                        f"to the number of fixations, {n_fix}")
+    down = np.flatnonzero(np.diff(off) < 0)
+    if down.size:
+        i = int(down[0])
+        raise UserError(f"fixation offsets decrease: this image's fixations would end at "
+                        f"{off[i + 1]}, before they start at {off[i]}",
+                        names[i] if i < len(names) else f"image {i}")
+
+
 def _checked_fixations(packed: PackedFixations, sizes, names) -> None:
     """Every fixation: whole coordinates inside its image (bounds checked per image)."""
     rc = packed.rc
-    if rc.size and (rc.ndim != 2 or rc.shape[1] != 2):
-        raise UserError(f"fixations must be (N, 2) arrays of (row, col), got shape {rc.shape}")
     if rc.size and (rc.dtype == bool or not np.issubdtype(rc.dtype, np.number)
                     or np.iscomplexobj(rc)):
         raise UserError(f"fixations must be integer pixel coordinates, got {rc.dtype}")
