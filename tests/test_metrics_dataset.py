@@ -217,6 +217,13 @@ def test_packed_offsets_that_do_not_partition_the_fixations_are_refused(split, o
                                         metrics=["nss"]).per_image["nss"])
 
 
+@pytest.mark.parametrize("threads", [0, -1, 1.5, True, "2"])
+def test_thread_counts_must_be_whole_and_positive(split, threads):
+    preds, fixes, shapes = split
+    with pytest.raises(ValueError, match=r"^threads must be a whole number >= 1"):
+        score_dataset(preds, fixes, shapes, protocol="mit", metrics=["nss"], threads=threads)
+
+
 def test_complex_fixations_are_refused(split):
     preds, fixes, shapes = split
     fixes = [f.astype(complex) for f in fixes]

@@ -144,6 +144,7 @@ def check_request(protocol, metrics, predictions, fixations, shapes, *, names=No
     shapes, fixations, prediction values, pools, ground-truth maps.  Returns what
     :func:`score_checked` scores.  Maps are checked on ``threads`` threads (default:
     numba's), each error that of the first bad image, as in one thread."""
+    _check_threads(threads)
     proto = get_protocol(protocol)
     wanted = proto.check_metrics(None if metrics is None else list(metrics))
     if normalize is not None and normalize not in _validate.NORMALIZATIONS:
@@ -308,12 +309,20 @@ def _check_seed(seed) -> None:
         raise UserError(f"seed must be an integer in [0, 2**64), got {seed!r}")
 
 
+def _check_threads(threads) -> None:
+    if threads is not None and (isinstance(threads, bool) or not isinstance(
+            threads, int | np.integer) or threads < 1):
+        raise UserError(f"threads must be a whole number >= 1 (or None: numba's), got "
+                        f"{threads!r}")
+
+
 def score_checked(checked: Checked, *, seed: int = 0, baseline: np.ndarray | None = None,
                   baseline_name: str | None = None, threads: int | None = None,
                   progress=None) -> DatasetScores:
     """:func:`score_dataset` of a request :func:`check_request` returned (checked once:
     ``evaluate`` checks every protocol's request before scoring any)."""
     _check_seed(seed)
+    _check_threads(threads)
     proto, wanted, preds, packed, sizes, names, checks, gt_maps, normalize = checked
     rows, cols = _columns(packed)
     n = len(preds)
