@@ -428,6 +428,31 @@ def test_dataset_count_mismatches(rng):
         score_dataset(preds, fixes, shapes, protocol="exact", seed=2**70)
 
 
+@pytest.mark.parametrize("kw", [{"seed": -1}, {"seed": 1.5}, {"seed": True},
+                                {"seed": 2**64}, {"stream": -1}, {"stream": 2.0}])
+def test_per_image_seeds_and_streams_are_checked(rng, kw):
+    """As score_dataset's: a seed of 1.5 was truncated and -1 wrapped, silently."""
+    m = rng.random((20, 20))
+    f = np.array([[3, 4], [10, 12]])
+    what = next(iter(kw))
+    with pytest.raises(ValueError, match=rf"^{what} must be an integer in \[0, 2\*\*64\)"):
+        auc_borji(m, f, protocol="mit", **kw)
+    assert auc_borji(m, f, protocol="mit", seed=np.uint64(5), stream=np.int32(2)) == \
+        auc_borji(m, f, protocol="mit", seed=5, stream=2)
+
+
+def test_masked_maps_are_refused_not_unmasked(rng):
+    """np.asarray drops a mask: masked pixels would be scored as they are."""
+    m = rng.random((20, 20))
+    f = np.array([[3, 4], [10, 12]])
+    masked = np.ma.masked_array(m, mask=m > 0.9)
+    with pytest.raises(ValueError, match=r"^saliency map is a masked array.*\(image\)"):
+        cc(masked, f, protocol="mit")
+    with pytest.raises(ValueError, match=r"masked array.*\(baseline\)"):
+        ig(m, f, protocol="mit", baseline=masked)
+    assert cc(np.ma.masked_array(m), f, protocol="mit") == cc(m, f, protocol="mit")
+
+
 def test_sampled_sauc_needs_enough_images(rng):
     preds, fixes, shapes = _dataset(rng, n=9)
     with pytest.raises(ValueError, match="at least 10 images; got 9"):

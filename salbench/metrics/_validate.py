@@ -19,6 +19,10 @@ NORMALIZATIONS = (NORMALIZE_CLIP, NORMALIZE_MINMAX)
 
 def saliency_map(smap, name: str = "image") -> np.ndarray:
     """A 2-D, non-empty, real numeric map (not copied, not converted)."""
+    if isinstance(smap, np.ma.MaskedArray) and np.ma.getmaskarray(smap).any():
+        raise UserError("saliency map is a masked array with masked values (a mask is not "
+                        "read: they would be scored as they are)", name,
+                        "fill them explicitly first (np.ma.filled)")
     a = np.asarray(smap)
     if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
         raise UserError(f"saliency map must be numeric, got dtype {a.dtype}", name)
@@ -30,6 +34,14 @@ def saliency_map(smap, name: str = "image") -> np.ndarray:
     if a.size == 0:
         raise UserError(f"saliency map is empty (shape {a.shape})", name)
     return a
+
+
+def counter(value, what: str = "seed") -> int:
+    """A seed or stream of the counter-based draws: an integer in [0, 2**64)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) \
+            or not 0 <= int(value) < 2**64:
+        raise UserError(f"{what} must be an integer in [0, 2**64), got {value!r}")
+    return int(value)
 
 
 def as_float64(a: np.ndarray) -> np.ndarray:

@@ -305,8 +305,7 @@ def score_dataset(
 
 
 def _check_seed(seed) -> None:
-    if not isinstance(seed, int | np.integer) or not 0 <= int(seed) < 2**64:
-        raise UserError(f"seed must be an integer in [0, 2**64), got {seed!r}")
+    _validate.counter(seed)
 
 
 def _check_threads(threads) -> None:

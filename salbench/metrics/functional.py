@@ -32,6 +32,7 @@ def _run(metric: str, saliency_map, fixations, *, protocol, shape, name, seed=0,
          other=None, other_shape=None, baseline=None, gt_map=None, normalize=None):
     proto = get_protocol(protocol)
     proto.check_metrics([metric])
+    seed, stream = _validate.counter(seed), _validate.counter(stream, "stream")
     if normalize is not None and normalize not in _validate.NORMALIZATIONS:
         raise _validate.UserError(f"unknown normalize={normalize!r}",
                                   hint=f"choose {' or '.join(_validate.NORMALIZATIONS)}")
@@ -54,7 +55,7 @@ def _run(metric: str, saliency_map, fixations, *, protocol, shape, name, seed=0,
     _ahead.compile_ahead([(proto, (metric,))], _ahead.API)
     plan = Plan.make(proto, shape, (metric,), base)
     values, splits, _ = score_image(plan, pred, check.f32, check.negative, rows, cols,
-                                    seed=int(seed), stream=int(stream), pool=pool, gt=gt,
+                                    seed=seed, stream=stream, pool=pool, gt=gt,
                                     bounds=bounds)
     return values[metric], splits
 
