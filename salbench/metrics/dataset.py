@@ -10,6 +10,7 @@ converted one image at a time, never copied as a whole; fixations stay packed.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -68,7 +69,9 @@ class PackedFixations:
         parts = [a for a in arrays if a.size]
         if not parts:
             return cls(offsets, np.zeros((0, 2), dtype=np.int64))
-        columns = np.empty((2, offsets[-1]), dtype=np.result_type(*parts))
+        # pairwise: np.result_type(*parts) takes at most 32 arrays under numpy 1.x
+        dtype = functools.reduce(np.promote_types, dict.fromkeys(a.dtype for a in parts))
+        columns = np.empty((2, offsets[-1]), dtype=dtype)
         for k in range(2):
             np.concatenate([a[:, k] for a in parts], out=columns[k])
         return cls(offsets, columns.T)
