@@ -224,10 +224,13 @@ def test_thread_counts_must_be_whole_and_positive(split, threads):
         score_dataset(preds, fixes, shapes, protocol="mit", metrics=["nss"], threads=threads)
 
 
-def test_complex_fixations_are_refused(split):
+@pytest.mark.parametrize("dtype", [complex, bool, str])
+def test_fixations_of_a_non_integer_kind_are_refused_by_image(split, dtype):
+    """Among integer arrays too: packed together, booleans would become 0s and 1s."""
     preds, fixes, shapes = split
-    fixes = [f.astype(complex) for f in fixes]
-    with pytest.raises(ValueError, match="integer pixel coordinates, got complex128"):
+    fixes = list(fixes)
+    fixes[4] = (fixes[4] > 3).astype(dtype) if dtype is bool else fixes[4].astype(dtype)
+    with pytest.raises(ValueError, match=r"integer pixel coordinates, got .*\(image 4\)"):
         score_dataset(preds, fixes, shapes, protocol="mit", metrics=["nss"])
 
 

@@ -91,6 +91,9 @@ def _fixation_array(f, i: int, names: Sequence[str] | None) -> np.ndarray:
     if a.ndim != 2 or a.shape[1] != 2:
         raise UserError(f"fixations must be an (N, 2) array of (row, col), got shape "
                         f"{a.shape}", where)
+    if a.dtype == bool or not np.issubdtype(a.dtype, np.number) or np.iscomplexobj(a):
+        # checked per image: packed with others, booleans would be promoted to 0s and 1s
+        raise UserError(f"fixations must be integer pixel coordinates, got {a.dtype}", where)
     return a
 
 
