@@ -328,7 +328,8 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .compare import compare
+    from .compare import compare, scoring_differences
+    from .console import note
     from .results import Store, load
 
     def resolve(x: str):
@@ -338,7 +339,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         return Store(_store(args)).find(x, label, args.protocol)
 
     ra, rb = resolve(args.a), resolve(args.b)
-    for t in compare(ra, rb, args.metric, alpha=args.alpha):
+    tests = compare(ra, rb, args.metric, alpha=args.alpha)
+    for line in scoring_differences(ra, rb, (ra.name, rb.name)):
+        note(line)
+    for t in tests:
         print(t.sentence(ra.name, rb.name))
     return 0
 

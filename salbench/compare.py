@@ -152,6 +152,27 @@ def check_comparable(ra: Result, rb: Result) -> None:
         raise UserError("the results list different images (or in another order)")
 
 
+def scoring_differences(ra: Result, rb: Result, names: tuple[str, str]) -> list[str]:
+    """How two comparable results were scored differently, in words (the comparison still
+    stands: these are choices a reader of its numbers should know about)."""
+    a, b = names
+    out = []
+    if ra.seed != rb.seed and any(s.splits for s in (*ra.metrics.values(),
+                                                       *rb.metrics.values())):
+        out.append(f"{a} was scored with seed {ra.seed} and {b} with seed {rb.seed}: the "
+                   "sampled metrics' draws differ, and their noise is part of the difference")
+    na = (ra.preprocessing or {}).get("normalize")
+    nb = (rb.preprocessing or {}).get("normalize")
+    if na != nb:
+        how = {None: "as given"}
+        out.append(f"{a}'s maps were scored {how.get(na, f'after --normalize {na}')} and "
+                   f"{b}'s {how.get(nb, f'after --normalize {nb}')}")
+    if ra.ig_baseline != rb.ig_baseline and "ig" in ra.metrics and "ig" in rb.metrics:
+        out.append(f"ig's baseline differs: {ra.ig_baseline} for {a}, {rb.ig_baseline} "
+                   f"for {b}")
+    return out
+
+
 def compare(ra: Result, rb: Result, metric: str | None = None,
             alpha: float = ALPHA) -> list[PairedTest]:
     """Paired tests for the metrics two results share (or ``metric`` only), Holm-corrected

@@ -389,6 +389,32 @@ def test_compare_cli(workdir, val, capsys):
         compare(r1, r3)
 
 
+def test_compare_names_how_the_two_were_scored_differently(workdir, val, capsys):
+    """Two comparable results scored with other seeds or normalisations: the comparison
+    stands, with a line on stderr saying what differs (nothing when nothing does)."""
+    from salbench.compare import scoring_differences
+
+    d = val.extras["density"]
+    np.save(workdir / "good.npy", d)
+    np.save(workdir / "flat.npy", np.repeat(d.mean(0, keepdims=True), len(d), 0))
+    for n, extra in (("good", []), ("flat", ["--seed", "7", "--normalize", "minmax"])):
+        assert main(["score", f"{n}.npy", *SPEC, "--protocol", "mit", "--metrics",
+                     "cc,auc_borji", *extra]) == 0
+    capsys.readouterr()
+    assert main(["compare", "good", "flat", "--protocol", "mit"]) == 0
+    err = capsys.readouterr().err
+    assert "good was scored with seed 0 and flat with seed 7" in err
+    assert "good's maps were scored as given and flat's after --normalize minmax" in err
+    r = Store(_store()).find("good", protocol="mit")
+    assert scoring_differences(r, copy.deepcopy(r), ("a", "b")) == []
+    exact = copy.deepcopy(r)
+    for m in exact.metrics.values():
+        m.splits = None
+    other_seed = copy.deepcopy(exact)
+    other_seed.seed = 3
+    assert scoring_differences(exact, other_seed, ("a", "b")) == []  # nothing was drawn
+
+
 # ---- leaderboards ----------------------------------------------------------------------
 
 
