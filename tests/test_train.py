@@ -411,6 +411,35 @@ def test_device_and_batch_checks(tiny_data, tmp_path):
         TrainConfig(epochs=0)
 
 
+@pytest.mark.parametrize("setting, what", [
+    ({"epochs": 1.5}, "epochs must be a whole number, got 1.5"),
+    ({"batch_size": True}, "batch_size must be a whole number, got True"),
+    ({"seed": "3"}, "seed must be a whole number"),
+    ({"lr_start": -0.1}, "lr_start must be positive"),
+    ({"lr_start": float("nan")}, "lr_start must be a finite number"),
+    ({"lr_end": -1e-4}, "lr_end must be >= 0"),
+    ({"momentum": 1.0}, r"momentum must be in \[0, 1\)"),
+    ({"weight_decay": float("inf")}, "weight_decay must be a finite number"),
+    ({"weight_decay": -5e-4}, "weight_decay must be >= 0"),
+    ({"keep_checkpoints": -1}, "keep_checkpoints must be >= 0"),
+    ({"nesterov": 1}, "nesterov must be true or false"),
+    ({"discriminator_lr": "1e-4"}, "discriminator_lr must be a finite number"),
+])
+def test_settings_of_the_wrong_type_or_range_are_refused(setting, what):
+    """A card's TOML or a Python caller: a float epoch count, a negative learning rate
+    (gradient ascent) or a NaN one trained silently, and a string raised a TypeError."""
+    with pytest.raises(ValueError, match=f"^training setting {what}"):
+        TrainConfig(**setting)
+    with pytest.raises(ValueError, match=f"^training setting {what}"):
+        TrainConfig.from_card(setting)
+
+
+def test_numpy_numbers_are_taken_as_python_ones():
+    cfg = TrainConfig(epochs=np.int64(4), lr_start=np.float32(0.5), keep_checkpoints=0)
+    assert type(cfg.epochs) is int and type(cfg.lr_start) is float
+    assert cfg.schedule()["epochs"] == 4 and cfg.keep_checkpoints == 0  # 0: keep them all
+
+
 def test_load_uses_the_latest_checkpoint(tiny_data, tmp_path):
     tr, va = tiny_data
     m = _tiny()

@@ -3,6 +3,8 @@ may set, the learning-rate schedule, and what a finished or stopped run reports.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import asdict, dataclass, field, fields
 
 from ...errors import UserError
@@ -37,7 +39,7 @@ class TrainConfig:
     val_every: int = 5
     log_every_steps: int = 5
     checkpoint_every: int = 50
-    keep_checkpoints: int = 2
+    keep_checkpoints: int = 2  # whole-epoch checkpoints kept (0: all)
     seed: int = 0
     device: str = "auto"
     amp: str = "auto"  # "auto": bf16 autocast on CUDA when supported; "bf16"; "off"
@@ -55,6 +57,29 @@ class TrainConfig:
             if not cond:
                 raise UserError(f"training setting {what}")
 
+        # types first (a card's TOML or a Python caller may give 1.5, "0.9" or true): the
+        # range checks below would raise a TypeError or let a truncation through
+        for name in _WHOLE:
+            v = getattr(self, name)
+            if v is None and name == "stop_after":
+                continue
+            need(_whole(v), f"{name} must be a whole number, got {v!r}")
+            setattr(self, name, int(v))  # numpy integers as Python ints (JSON, checkpoints)
+        for name in _REAL:
+            v = getattr(self, name)
+            need(_real(v), f"{name} must be a finite number, got {v!r}")
+            if type(v) not in (int, float):
+                setattr(self, name, float(v))
+        for name in ("nesterov", "deterministic_cuda"):
+            need(isinstance(getattr(self, name), bool),
+                 f"{name} must be true or false, got {getattr(self, name)!r}")
+        need(isinstance(self.device, str), f"device must be a string, got {self.device!r}")
+        need(self.lr_start > 0, f"lr_start must be positive, got {self.lr_start}")
+        need(self.lr_end >= 0, f"lr_end must be >= 0, got {self.lr_end}")
+        need(0 <= self.momentum < 1, f"momentum must be in [0, 1), got {self.momentum}")
+        need(self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}")
+        need(self.keep_checkpoints >= 0,
+             f"keep_checkpoints must be >= 0 (0 keeps every one), got {self.keep_checkpoints}")
         need(self.epochs >= 1, f"epochs must be at least 1, got {self.epochs}")
         need(self.batch_size >= 1, f"batch_size must be at least 1, got {self.batch_size}")
         need(self.checkpoint_every >= 1,
@@ -103,6 +128,21 @@ class TrainConfig:
         cfg = dict(train)
         cfg.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**cfg)
+
+
+_WHOLE = ("epochs", "batch_size", "val_every", "log_every_steps", "checkpoint_every",
+          "keep_checkpoints", "seed", "stop_after")
+_REAL = ("lr_start", "lr_end", "momentum", "weight_decay", "adversarial_weight",
+         "discriminator_lr")
+
+
+def _whole(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _real(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) \
+        and math.isfinite(v)
 
 
 # what makes two runs the same run; device and precision are checked separately
