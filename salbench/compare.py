@@ -161,12 +161,12 @@ def scoring_differences(ra: Result, rb: Result, names: tuple[str, str]) -> list[
                                                        *rb.metrics.values())):
         out.append(f"{a} was scored with seed {ra.seed} and {b} with seed {rb.seed}: the "
                    "sampled metrics' draws differ, and their noise is part of the difference")
-    na = (ra.preprocessing or {}).get("normalize")
-    nb = (rb.preprocessing or {}).get("normalize")
+    na, nb = ((r.preprocessing or {}).get("normalize") for r in (ra, rb))
     if na != nb:
-        how = {None: "as given"}
-        out.append(f"{a}'s maps were scored {how.get(na, f'after --normalize {na}')} and "
-                   f"{b}'s {how.get(nb, f'after --normalize {nb}')}")
+        def how(x: str | None) -> str:
+            return "as given" if x is None else f"after --normalize {x}"
+
+        out.append(f"{a}'s maps were scored {how(na)} and {b}'s {how(nb)}")
     if ra.ig_baseline != rb.ig_baseline and "ig" in ra.metrics and "ig" in rb.metrics:
         out.append(f"ig's baseline differs: {ra.ig_baseline} for {a}, {rb.ig_baseline} "
                    f"for {b}")

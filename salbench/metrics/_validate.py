@@ -115,14 +115,14 @@ def image_shape(shape, name: str = "image") -> tuple[int, int]:
     return h, w
 
 
-def fixations(fix, shape: tuple[int, int], name: str = "image",
-              what: str = "fixations") -> np.ndarray:
-    """(N, 2) int64 array of 0-based (row, col) pixel coordinates inside ``shape``.
-
-    Float coordinates are accepted only when they are whole numbers; an empty array is
-    allowed (metrics then return NaN, as the references do).
-    """
-    a = np.asarray(fix)
+def fixation_array(fix, name: str | None = "image", what: str = "fixations") -> np.ndarray:
+    """``fix`` as an ``(N, 2)`` array of real numbers, not converted (any empty array: an
+    empty int64 one); bool, complex, text and other shapes are refused."""
+    try:
+        a = np.asarray(fix)
+    except ValueError:  # ragged nesting
+        raise UserError(f"{what} must be an (N, 2) array of (row, col); got ragged sequences",
+                        name) from None
     if a.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
     if a.ndim != 2 or a.shape[1] != 2:
@@ -130,6 +130,19 @@ def fixations(fix, shape: tuple[int, int], name: str = "image",
                         name)
     if a.dtype == bool or not np.issubdtype(a.dtype, np.number) or np.iscomplexobj(a):
         raise UserError(f"{what} must be integer pixel coordinates, got {a.dtype}", name)
+    return a
+
+
+def fixations(fix, shape: tuple[int, int], name: str = "image",
+              what: str = "fixations") -> np.ndarray:
+    """(N, 2) int64 array of 0-based (row, col) pixel coordinates inside ``shape``.
+
+    Float coordinates are accepted only when they are whole numbers; an empty array is
+    allowed (metrics then return NaN, as the references do).
+    """
+    a = fixation_array(fix, name, what)
+    if a.size == 0:
+        return a
     if not np.issubdtype(a.dtype, np.integer):
         if not np.isfinite(a).all():
             raise UserError(f"{what} contain NaN or infinite coordinates", name,

@@ -78,23 +78,11 @@ class PackedFixations:
 
 
 def _fixation_array(f, i: int, names: Sequence[str] | None) -> np.ndarray:
-    """Image ``i``'s fixations as an ``(N, 2)`` array (shape checked here: packed, a
-    ``(4, 3)`` array would be read as six pairs and shift every later image's)."""
+    """Image ``i``'s fixations as an ``(N, 2)`` array, checked before packing: packed, a
+    ``(4, 3)`` array would be read as six pairs and shift every later image's, and
+    booleans would be promoted to 0s and 1s by the integer arrays beside them."""
     where = names[i] if names is not None and i < len(names) else f"image {i}"
-    try:
-        a = np.asarray(f)
-    except ValueError:  # ragged nesting
-        raise UserError("fixations must be an (N, 2) array of (row, col); got ragged "
-                        "sequences", where) from None
-    if not a.size:
-        return np.zeros((0, 2), dtype=np.int64)
-    if a.ndim != 2 or a.shape[1] != 2:
-        raise UserError(f"fixations must be an (N, 2) array of (row, col), got shape "
-                        f"{a.shape}", where)
-    if a.dtype == bool or not np.issubdtype(a.dtype, np.number) or np.iscomplexobj(a):
-        # checked per image: packed with others, booleans would be promoted to 0s and 1s
-        raise UserError(f"fixations must be integer pixel coordinates, got {a.dtype}", where)
-    return a
+    return _validate.fixation_array(f, where)
 
 
 @dataclass
@@ -196,14 +184,12 @@ def _checked_packing(packed: PackedFixations, names: list[str]) -> None:
     """Offsets that partition ``rc``: from 0, never decreasing, to its length (a packing
     built by hand that skips, drops or overlaps fixations would score silently)."""
     off = np.asarray(packed.offsets)
-    rc = np.asarray(packed.rc)
+    rc = _validate.fixation_array(packed.rc, None)
     if off.ndim != 1 or not off.size or not np.issubdtype(off.dtype, np.integer):
         raise UserError(f"fixation offsets must be a 1-D integer array (one more than the "
                         f"images), got shape {off.shape} of {off.dtype}")
-    if rc.size and (rc.ndim != 2 or rc.shape[1] != 2):
-        raise UserError(f"fixations must be (N, 2) arrays of (row, col), got shape {rc.shape}")
     off = off.astype(np.int64)  # unsigned differences would wrap instead of going negative
-    n_fix = rc.shape[0] if rc.ndim else 0
+    n_fix = rc.shape[0]
     if off[0] != 0 or off[-1] != n_fix:
         raise UserError(f"fixation offsets run from {off[0]} to {off[-1]}, but must run from 0 "
                         f"to the number of fixations, {n_fix}")
@@ -217,10 +203,7 @@ def _checked_packing(packed: PackedFixations, names: list[str]) -> None:
 
 def _checked_fixations(packed: PackedFixations, sizes, names) -> None:
     """Every fixation: whole coordinates inside its image (bounds checked per image)."""
-    rc = packed.rc
-    if rc.size and (rc.dtype == bool or not np.issubdtype(rc.dtype, np.number)
-                    or np.iscomplexobj(rc)):
-        raise UserError(f"fixations must be integer pixel coordinates, got {rc.dtype}")
+    rc = packed.rc  # its shape and kind were checked with the offsets
     if rc.size and not np.issubdtype(rc.dtype, np.integer):
         bad = ~np.isfinite(rc).all(axis=1)
         if bad.any():
@@ -303,15 +286,11 @@ def score_dataset(
     image, any size.  ``normalize``: ``"clip"`` or ``"minmax"`` maps first (recorded).
     ``progress``: called with the number of images just finished.
     """
-    _check_seed(seed)
+    _validate.counter(seed)
     checked = check_request(protocol, metrics, predictions, fixations, shapes, names=names,
                             gt_maps=gt_maps, normalize=normalize, threads=threads)
     return score_checked(checked, seed=seed, baseline=baseline, baseline_name=baseline_name,
                          threads=threads, progress=progress)
-
-
-def _check_seed(seed) -> None:
-    _validate.counter(seed)
 
 
 def _check_threads(threads) -> None:
@@ -326,7 +305,7 @@ def score_checked(checked: Checked, *, seed: int = 0, baseline: np.ndarray | Non
                   progress=None) -> DatasetScores:
     """:func:`score_dataset` of a request :func:`check_request` returned (checked once:
     ``evaluate`` checks every protocol's request before scoring any)."""
-    _check_seed(seed)
+    _validate.counter(seed)
     _check_threads(threads)
     proto, wanted, preds, packed, sizes, names, checks, gt_maps, normalize = checked
     rows, cols = _columns(packed)
