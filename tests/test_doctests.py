@@ -6,6 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["salbench.metrics", "salbench.metrics.functional", "salbench.metrics._log",
+           "salbench.metrics._quotient",
            "salbench.losses"]
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from ._jit import kernel
 from ._log import log_into
+from ._quotient import divisor, quotient
 
 # density conventions (kld, sim): protocols.DENSITY_MIT / DENSITY_PYSALIENCY
 DENSITY_MIT = 0
@@ -400,9 +401,10 @@ def kld(p, g, density, eps):
     negative before resizing).  ``DENSITY_PYSALIENCY``: each map shifted by its minimum
     when negative, divided by its sum, uniform when the sum is 0.
 
-    Sums are taken in blocks; each term is computed as written, a block of ``g'`` and of
-    the logarithm's argument at a time, then their logarithms (``_log.log_into``: within
-    1 ulp, vectorised), then the block's terms; every loop vectorises.
+    Sums are taken in blocks; each term is computed as written (the divisions by each
+    map's sum through ``_quotient``: the same values in multiply-adds), a block of ``g'``
+    and of the logarithm's argument at a time, then their logarithms (``_log.log_into``:
+    within 1 ulp, vectorised), then the block's terms; every loop vectorises.
     """
     a = p.ravel()
     b = g.ravel()
@@ -443,15 +445,17 @@ def kld(p, g, density, eps):
     arg = np.empty(BLOCK)
     logs = np.empty(BLOCK)
     scratch = np.empty(BLOCK, dtype=np.int64)
+    by_b = divisor(b_div)
+    by_a = divisor(a_div)
     total = 0.0
     for k in range(0, n, BLOCK):
         a_k = a[k:k + BLOCK]
         b_k = b[k:k + BLOCK]
         m = a_k.size
         for j in range(m):
-            y = (b_k[j] - b_lo) * b_mul / b_div + b_add
+            y = quotient((b_k[j] - b_lo) * b_mul, by_b) + b_add
             v = a_k[j] - a_lo
-            x = (v if v > 0.0 else 0.0) * a_mul / a_div + a_add
+            x = quotient((v if v > 0.0 else 0.0) * a_mul, by_a) + a_add
             bi[j] = y
             arg[j] = eps + y / (x + eps)
         log_into(arg, m, logs, scratch)
@@ -470,7 +474,9 @@ def sim(p, g, density):
     ``DENSITY_MIT`` (similarity.m): min-max then sum normalised; all-zero maps are left
     alone; a constant non-zero map gives NaN (MATLAB's 0/0; the ground truth counts as
     constant within ``FLAT_RELATIVE``).  ``DENSITY_PYSALIENCY``: as in :func:`kld`.
-    Each value is computed as written; sums are taken in blocks (the loops vectorise).
+    Each value is computed as written, its divisions by per-map numbers through
+    ``_quotient`` (the same values in multiply-adds: 1.92-1.96 -> 1.02-1.10 ms on a
+    480x640 map); sums are taken in blocks (the loops vectorise).
     """
     a = p.ravel()
     b = g.ravel()
@@ -489,6 +495,8 @@ def sim(p, g, density):
     else:
         a_lo, a_div = min(la, 0.0), 1.0
         b_lo, b_div = min(lb, 0.0), 1.0
+    by_a = divisor(a_div)
+    by_b = divisor(b_div)
     sa = 0.0
     sb = 0.0
     for k in range(0, n, BLOCK):
@@ -497,8 +505,8 @@ def sim(p, g, density):
         pa = 0.0
         pb = 0.0
         for i in range(a_k.size):
-            pa += (a_k[i] - a_lo) / a_div
-            pb += (b_k[i] - b_lo) / b_div
+            pa += quotient(a_k[i] - a_lo, by_a)
+            pb += quotient(b_k[i] - b_lo, by_b)
         sa += pa
         sb += pb
     # a sum of 0 (all-zero map, or a constant one under pysaliency): MIT leaves the map
@@ -512,14 +520,16 @@ def sim(p, g, density):
         sb = 1.0
         if density == DENSITY_PYSALIENCY:
             b_mul, b_add = 0.0, 1.0 / n
+    by_sa = divisor(sa)
+    by_sb = divisor(sb)
     total = 0.0
     for k in range(0, n, BLOCK):
         a_k = a[k:k + BLOCK]
         b_k = b[k:k + BLOCK]
         part = 0.0
         for i in range(a_k.size):
-            x = (a_k[i] - a_lo) / a_div * a_mul / sa + a_add
-            y = (b_k[i] - b_lo) / b_div * b_mul / sb + b_add
+            x = quotient(quotient(a_k[i] - a_lo, by_a) * a_mul, by_sa) + a_add
+            y = quotient(quotient(b_k[i] - b_lo, by_b) * b_mul, by_sb) + b_add
             part += x if x < y else y
         total += part
     return total
@@ -535,12 +545,13 @@ def ig(p, lo, hi, log_base, positions, eps):
         return np.nan
     a = p.ravel()
     n = a.size
+    by_span = divisor(hi - lo)
     sa = 0.0
     for k in range(0, n, BLOCK):
         a_k = a[k:k + BLOCK]
         part = 0.0
         for i in range(a_k.size):
-            part += (a_k[i] - lo) / (hi - lo)
+            part += quotient(a_k[i] - lo, by_span)  # (a - lo) / (hi - lo), see _quotient
         sa += part
     lb = log_base.ravel()
     acc = 0.0
