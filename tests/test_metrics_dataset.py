@@ -217,6 +217,21 @@ def test_packed_offsets_that_do_not_partition_the_fixations_are_refused(split, o
                                         metrics=["nss"]).per_image["nss"])
 
 
+def test_a_packing_of_lists_scores_as_its_arrays(split):
+    """Offsets and coordinates given as Python lists (checked as arrays) once failed deep
+    in scoring with an AttributeError."""
+    from salbench.metrics import PackedFixations
+
+    preds, fixes, shapes = split
+    good = PackedFixations.of(fixes)
+    lists = PackedFixations(good.offsets.tolist(), good.rc.tolist())
+    for protocol in ("mit", "exact"):
+        got = score_dataset(preds, lists, shapes, protocol=protocol, seed=3)
+        want = score_dataset(preds, fixes, shapes, protocol=protocol, seed=3)
+        for m, v in want.per_image.items():
+            assert np.array_equal(got.per_image[m], v, equal_nan=True), (protocol, m)
+
+
 @pytest.mark.parametrize("threads", [0, -1, 1.5, True, "2"])
 def test_thread_counts_must_be_whole_and_positive(split, threads):
     preds, fixes, shapes = split

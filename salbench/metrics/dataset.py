@@ -151,8 +151,7 @@ def check_request(protocol, metrics, predictions, fixations, shapes, *, names=No
     names = [f"image {i}" for i in range(n)] if names is None else [str(s) for s in names]
     if len(names) != n:
         raise UserError(f"got {n} predictions but {len(names)} names")
-    packed = PackedFixations.of(fixations, names)
-    _checked_packing(packed, names)
+    packed = _checked_packing(PackedFixations.of(fixations, names), names)
     if len(packed) != n:
         raise UserError(f"got {n} predictions but fixations for {len(packed)} images")
     shp = np.asarray(shapes)
@@ -180,15 +179,16 @@ def check_request(protocol, metrics, predictions, fixations, shapes, *, names=No
     return Checked(proto, wanted, preds, packed, sizes, names, checks, gt_maps, normalize)
 
 
-def _checked_packing(packed: PackedFixations, names: list[str]) -> None:
+def _checked_packing(packed: PackedFixations, names: list[str]) -> PackedFixations:
     """Offsets that partition ``rc``: from 0, never decreasing, to its length (a packing
-    built by hand that skips, drops or overlaps fixations would score silently)."""
+    built by hand that skips, drops or overlaps fixations would score silently); returned
+    with both as arrays (one built from lists scores as the arrays would)."""
     off = np.asarray(packed.offsets)
     rc = _validate.fixation_array(packed.rc, None)
     if off.ndim != 1 or not off.size or not np.issubdtype(off.dtype, np.integer):
         raise UserError(f"fixation offsets must be a 1-D integer array (one more than the "
                         f"images), got shape {off.shape} of {off.dtype}")
-    off = off.astype(np.int64)  # unsigned differences would wrap instead of going negative
+    off = off.astype(np.int64, copy=False)  # unsigned differences would wrap, not go negative
     n_fix = rc.shape[0]
     if off[0] != 0 or off[-1] != n_fix:
         raise UserError(f"fixation offsets run from {off[0]} to {off[-1]}, but must run from 0 "
@@ -199,6 +199,9 @@ def _checked_packing(packed: PackedFixations, names: list[str]) -> None:
         raise UserError(f"fixation offsets decrease: this image's fixations would end at "
                         f"{off[i + 1]}, before they start at {off[i]}",
                         names[i] if i < len(names) else f"image {i}")
+    if off is packed.offsets and rc is packed.rc:
+        return packed
+    return PackedFixations(off, rc)
 
 
 def _checked_fixations(packed: PackedFixations, sizes, names) -> None:
