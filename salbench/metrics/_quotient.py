@@ -11,18 +11,22 @@ ms).
 
 Method (Markstein's theorem, as used for division on IA-64): with ``y = RN(1/d)`` and a
 ``q`` within one ulp of ``x/d``, the remainder ``r = x - q d`` is exact in one fused
-multiply-add and ``RN(q + r y)`` is the correctly rounded ``x/d``.  ``RN(x y)`` can be off
-by up to 1.5 ulp, so one correction first brings it within one ulp, and a second gives
-the rounded quotient.  A divisor beyond ``2**±1000`` is first scaled by a power of two,
-and the numerator with it (exact unless the quotient is tiny), so that the reciprocal is
-normal.  The theorem needs the remainder not to underflow: quotients of magnitude below
-``2**-969`` (far below anything a metric adds up) may differ from ``x / d``, by less than
-``2**-969``; every other quotient is the same bits (``tests/test_quotient.py``), except that a zero
-quotient is always +0 (division gives -0 for -0 / d, which no metric here forms).
+multiply-add and ``RN(q + r y)`` is the correctly rounded ``x/d``.  The first guess
+``RN(x y)`` can be more than one ulp off, so one correction first brings it within one
+ulp, and a second gives the rounded quotient.  A divisor beyond ``2**±1000`` is first
+scaled by a power of two, and the numerator with it (exact unless the quotient is tiny),
+so that the reciprocal is normal.  The theorem needs the remainder not to underflow:
+quotients of magnitude below ``2**-969`` (far below anything a metric adds up) may differ
+from ``x / d``, by less than ``2**-969``; every other quotient is the same bits, except
+that a zero quotient is always +0 (division gives -0 for -0 / d, which no metric here
+forms).  ``tests/test_quotient.py`` checks this bit for bit against division.
 
-The multiply-adds are LLVM's ``llvm.fma`` intrinsic (one instruction on any x86-64 CPU of
-the last decade; on a CPU without it, plain division is used).  The kernels' ``fastmath``
-flags cannot reorder them: an ``fma`` is never split or re-associated.
+The multiply-adds are calls to LLVM's ``llvm.fma`` intrinsic (one instruction on x86-64
+CPUs since 2013; where the host has none, :func:`quotient` divides).  numba adds a
+kernel's fastmath flags only to instructions that carry none, so the scaling and the
+first guess carry their own (``contract``, with nothing to fuse) and are not
+re-associated; the tests run the quotients inside a kernel compiled with the metric
+kernels' ``fastmath={"reassoc"}``.
 """
 
 from __future__ import annotations
