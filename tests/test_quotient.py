@@ -113,6 +113,14 @@ def test_an_infinite_or_nan_divisor_divides_as_division_does(d):
     np.testing.assert_array_equal(_quotients(x, d), want)  # zeros of either sign compare equal
 
 
+def test_a_zero_divisor_gives_nan_not_a_number_that_looks_right():
+    """Callers never divide by zero (they replace a zero sum or range first); if one did,
+    every quotient is NaN, where division gives inf or NaN."""
+    x = np.array([0.0, 1.0, -2.5, 1e308])
+    assert np.isnan(_quotients(x, 0.0)).all()
+    assert np.isnan(_quotients(x, -0.0)).all()
+
+
 def test_without_a_hardware_fma_it_divides(monkeypatch):
     """The fallback is the division itself (pure Python here: the constant is read when a
     kernel compiles)."""

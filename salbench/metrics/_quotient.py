@@ -80,11 +80,12 @@ def divisor(d):
     2**1000`` and otherwise a power of two that brings ``|d s|`` to ``[0.5, 1)`` (as near
     as ``s <= 2**1023`` allows), so that ``1 / (d s)`` is normal.  An infinite ``d``
     (an overflowing sum) gives ``s = 0``, so quotients of finite values are 0, as in
-    division; a NaN ``d`` gives NaN quotients."""
+    division; a NaN or zero ``d`` gives ``s = NaN``, so every quotient is NaN (for a zero
+    ``d`` loud rather than the 0 that ``s = 0`` would give)."""
     if math.isinf(d):
         return 0.0, 1.0, 1.0, d
     if math.isnan(d) or d == 0.0:
-        return d, 1.0, 1.0, d
+        return math.nan, 1.0, 1.0, d
     s = 1.0
     if not UNSCALED_LO <= abs(d) <= UNSCALED_HI:
         _, e = math.frexp(d)
