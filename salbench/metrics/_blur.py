@@ -3,7 +3,8 @@
 
 * :func:`blur_map` blurs a dense map with scipy's weights *and* scipy's summation order
   (axis 0 then axis 1, symmetric taps paired), optionally storing each pass in float32 as
-  scipy does for float32 input — so the result is bitwise scipy's.
+  scipy does for float32 input — so the result is bitwise scipy's.  At radius 8 (sigma 2,
+  the replication protocol's) :func:`gaussian_blur_into` takes an unrolled kernel.
 * A blurred *fixation map* is ``G = K_r F K_cᵀ`` for the 1-D filter matrices ``K`` of the
   protocol's blur: scipy's reflect-border Gaussian (:func:`reflect_tables`) or MIT's
   ``antonioGaussian.m`` (:func:`antonio_tables`: FFT on a zero-padded power-of-two square,
@@ -41,6 +42,15 @@ def reflect_index(i, n):
     if i >= n:
         i = period - 1 - i
     return i
+
+
+@kernel(inline="always")
+def _reflect_borders(line, r, wd):
+    """Fill ``line``'s ``r`` values either side of the row ``line[r:r + wd]`` with its
+    reflections."""
+    for k in range(r):
+        line[k] = line[r + reflect_index(k - r, wd)]
+        line[r + wd + k] = line[r + reflect_index(wd + k, wd)]
 
 
 @kernel
@@ -89,9 +99,7 @@ def blur_into(src, w, as_f32, out):
         else:
             for c in range(wd):
                 mid[c] = acc[c]
-        for k in range(r):
-            line[k] = mid[reflect_index(k - r, wd)]
-            line[r + wd + k] = mid[reflect_index(wd + k, wd)]
+        _reflect_borders(line, r, wd)
         for c in range(wd):
             acc[c] = mid[c] * w0
         j = -r
@@ -223,3 +231,106 @@ def antonio_tables(n: int, n_pad: int, cutoff: float) -> tuple:
     r = int(nz.max()) if nz.size else 0
     w = k[np.arange(-r, r + 1) % n_pad]
     return _tables(antonio_matrix(n, n_pad, cutoff), w)
+
+
+UNROLLED_RADIUS = 8
+"""The radius of scipy's weights at sigma=2 (the replication protocol's prediction blur):
+its blur has an unrolled kernel, :func:`blur_r8_into`."""
+
+
+def gaussian_blur_into(src: np.ndarray, w: np.ndarray, as_f32: bool, out: np.ndarray
+                       ) -> None:
+    """:func:`blur_into`, by the unrolled kernel when ``w`` has radius ``UNROLLED_RADIUS``."""
+    if w.size == 2 * UNROLLED_RADIUS + 1:
+        blur_r8_into(src, w, as_f32, out)
+    else:
+        blur_into(src, w, as_f32, out)
+
+
+@kernel
+def blur_r8_into(src, w, as_f32, out):
+    """:func:`blur_into` for 17 weights (radius 8), bitwise the same, with
+    every tap written out so that partial sums stay in registers: the vertical pass forms
+    two output rows per sweep, reading each of the 18 source rows they need once (the
+    general loop reads 34, and loads and stores its accumulator row at every second tap),
+    and the horizontal pass reads the 17 shifted copies of the row straight into one sum
+    per value.  Each value sees the general loop's operations in its order: ``x[0]*w[0]``,
+    then ``+ (x[-d] + x[d]) * w[d]`` for d = 8..1, the pair sums in double."""
+    h, wd = src.shape
+    r = UNROLLED_RADIUS
+    c0, c1, c2, c3, c4 = w[r], w[r - 1], w[r - 2], w[r - 3], w[r - 4]
+    c5, c6, c7, c8 = w[r - 5], w[r - 6], w[r - 7], w[r - 8]
+    line0 = np.empty(wd + 2 * r)
+    line1 = np.empty(wd + 2 * r)
+    mid0 = line0[r:r + wd]
+    mid1 = line1[r:r + wd]
+    for i in range(0, h, 2):
+        # rows i - d (a_d) and i + d (b_d); row i + 1 is b1 (reflected back when i is last)
+        a1, a2 = src[reflect_index(i - 1, h)], src[reflect_index(i - 2, h)]
+        a3, a4 = src[reflect_index(i - 3, h)], src[reflect_index(i - 4, h)]
+        a5, a6 = src[reflect_index(i - 5, h)], src[reflect_index(i - 6, h)]
+        a7, a8 = src[reflect_index(i - 7, h)], src[reflect_index(i - 8, h)]
+        s0 = src[i]
+        b1, b2 = src[reflect_index(i + 1, h)], src[reflect_index(i + 2, h)]
+        b3, b4 = src[reflect_index(i + 3, h)], src[reflect_index(i + 4, h)]
+        b5, b6 = src[reflect_index(i + 5, h)], src[reflect_index(i + 6, h)]
+        b7, b8 = src[reflect_index(i + 7, h)], src[reflect_index(i + 8, h)]
+        b9 = src[reflect_index(i + 9, h)]
+        for c in range(wd):
+            u1, u2, u3, u4 = np.float64(a1[c]), np.float64(a2[c]), np.float64(a3[c]), \
+                np.float64(a4[c])
+            u5, u6, u7, u8 = np.float64(a5[c]), np.float64(a6[c]), np.float64(a7[c]), \
+                np.float64(a8[c])
+            x = np.float64(s0[c])
+            v1, v2, v3, v4 = np.float64(b1[c]), np.float64(b2[c]), np.float64(b3[c]), \
+                np.float64(b4[c])
+            v5, v6, v7, v8 = np.float64(b5[c]), np.float64(b6[c]), np.float64(b7[c]), \
+                np.float64(b8[c])
+            v9 = np.float64(b9[c])
+            s = x * c0
+            s = s + (u8 + v8) * c8
+            s = s + (u7 + v7) * c7
+            s = s + (u6 + v6) * c6
+            s = s + (u5 + v5) * c5
+            s = s + (u4 + v4) * c4
+            s = s + (u3 + v3) * c3
+            s = s + (u2 + v2) * c2
+            s = s + (u1 + v1) * c1
+            mid0[c] = np.float32(s) if as_f32 else s  # a select: still SIMD
+            t = v1 * c0  # row i + 1: its row i - d is a_(d-1), its row i + d is b_(d+1)
+            t = t + (u7 + v9) * c8
+            t = t + (u6 + v8) * c7
+            t = t + (u5 + v7) * c6
+            t = t + (u4 + v6) * c5
+            t = t + (u3 + v5) * c4
+            t = t + (u2 + v4) * c3
+            t = t + (u1 + v3) * c2
+            t = t + (x + v2) * c1
+            mid1[c] = np.float32(t) if as_f32 else t
+        for q in range(min(2, h - i)):
+            line = line1 if q else line0
+            _reflect_borders(line, r, wd)
+            _row_r8(line, wd, c0, c1, c2, c3, c4, c5, c6, c7, c8, out[i + q])
+
+
+@kernel(inline="always")
+def _row_r8(line, wd, c0, c1, c2, c3, c4, c5, c6, c7, c8, o):
+    """The horizontal pass of :func:`blur_r8_into` over one row between its reflected
+    borders, ``line[8:8 + wd]``, into ``o`` (stored in its dtype)."""
+    l0, l1, l2, l3 = line[0:wd], line[1:1 + wd], line[2:2 + wd], line[3:3 + wd]
+    l4, l5, l6, l7 = line[4:4 + wd], line[5:5 + wd], line[6:6 + wd], line[7:7 + wd]
+    l8 = line[8:8 + wd]
+    l9, l10, l11, l12 = line[9:9 + wd], line[10:10 + wd], line[11:11 + wd], line[12:12 + wd]
+    l13, l14, l15, l16 = line[13:13 + wd], line[14:14 + wd], line[15:15 + wd], \
+        line[16:16 + wd]
+    for c in range(wd):
+        s = l8[c] * c0
+        s = s + (l0[c] + l16[c]) * c8
+        s = s + (l1[c] + l15[c]) * c7
+        s = s + (l2[c] + l14[c]) * c6
+        s = s + (l3[c] + l13[c]) * c5
+        s = s + (l4[c] + l12[c]) * c4
+        s = s + (l5[c] + l11[c]) * c3
+        s = s + (l6[c] + l10[c]) * c2
+        s = s + (l7[c] + l9[c]) * c1
+        o[c] = s

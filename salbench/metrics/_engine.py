@@ -137,7 +137,7 @@ def prepare(plan: Plan, pred: np.ndarray, f32: bool, bounds: tuple[float, float]
         p = tmp if plan.pre_w.size else out
         _resize.matlab_resize(pred, p)
     if plan.pre_w.size:
-        _blur.blur_into(p, plan.pre_w, False, out)
+        _blur.gaussian_blur_into(p, plan.pre_w, False, out)
         return out
     return p
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._blur import blur_into
+from ._blur import gaussian_blur_into
 from ._jit import kernel
 
 _PRECISION_BITS = 22  # 32 - 8 - 2, as in Pillow's Resample.c
@@ -147,7 +147,7 @@ def prepare_pillow(pred: np.ndarray, pred_f32: bool, pre_w: np.ndarray, out: np.
     kv, bv = pillow_coeffs(pred.shape[0], out.shape[0])
     if pre_w.size:
         pillow_resize(pred, True, pred_f32, kh, bh, kv, bv, True, tmp)
-        blur_into(tmp, pre_w, True, out)
+        gaussian_blur_into(tmp, pre_w, True, out)
     else:
         pillow_resize(pred, True, pred_f32, kh, bh, kv, bv, True, out)
 
