@@ -461,6 +461,18 @@ def test_nss_is_exact_far_from_zero(rng, protocol, offset):
     assert nss(pred, fix, protocol=protocol) == pytest.approx(ref, abs=1e-12)
 
 
+@given(st.integers(1, 50), st.integers(1, 50), st.booleans(), st.integers(0, 2**32 - 1))
+def test_value_range_is_min_and_max(h, w, f32, seed):
+    """The (min, max) that cc and sim take instead of reading a map again: numpy's, in
+    float64, for any size (lanes and a remainder) and either dtype."""
+    x = np.random.default_rng(seed).normal(size=(h, w)) * 1e3
+    if f32:
+        x = x.astype(np.float32)
+    lo, hi = _maps.value_range(x)
+    assert (lo, hi) == (float(x.min()), float(x.max()))
+    assert type(lo) is type(hi) is float
+
+
 @pytest.mark.parametrize("density", [_maps.DENSITY_MIT, _maps.DENSITY_PYSALIENCY])
 def test_sim_and_ig_sums_are_accurate_at_full_size(rng, density):
     """SIM and IG of 480x640 maps against exactly rounded sums (``math.fsum``): within
@@ -475,7 +487,8 @@ def test_sim_and_ig_sums_are_accurate_at_full_size(rng, density):
     a = a / math.fsum(a.ravel())
     b = b / math.fsum(b.ravel())
     ref = math.fsum(np.minimum(a, b).ravel())
-    assert _maps.sim(p, g, density) == pytest.approx(ref, rel=1e-14, abs=0)
+    ranges = (p.min(), p.max(), g.min(), g.max())
+    assert _maps.sim(p, g, density, *ranges) == pytest.approx(ref, rel=1e-14, abs=0)
     base = np.log2(naive.MATLAB_EPS + b)
     at = rng.choice(p.size, 500, replace=False)
     a = (p - p.min()) / (p.max() - p.min())

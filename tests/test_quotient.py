@@ -144,8 +144,9 @@ def test_the_kernels_that_divide_this_way_match_their_definitions(scale):
         fix = np.stack([rng.integers(0, 30, 25), rng.integers(0, 40, 25)], 1)
         base = rng.random((30, 40))
         pos = np.unique(fix[:, 0] * 40 + fix[:, 1])
-        assert _maps.sim(ps, g, _maps.DENSITY_MIT) == pytest.approx(naive.sim_mit(ps, g),
-                                                                   rel=1e-12)
+        ranges = (*_maps.value_range(ps), *_maps.value_range(g))
+        assert _maps.sim(ps, g, _maps.DENSITY_MIT, *ranges) == pytest.approx(
+            naive.sim_mit(ps, g), rel=1e-12)
         assert _maps.kld(ps, g, _maps.DENSITY_MIT, eps) == pytest.approx(
             naive.kld_mit(ps, g), rel=1e-12)
         assert _maps.ig(ps, ps.min(), ps.max(), _maps.log_baseline(base, eps), pos, eps) \

@@ -230,6 +230,7 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
     wts = counts if proto.gt_fixation_map == P.FIXMAP_COUNTS else np.ones(ulin.size)
     tr, tc = plan.gt_tables
     g_ready = False
+    g_range = None  # the ground truth's (min, max), once read
 
     def ground_truth() -> np.ndarray:
         nonlocal g_ready
@@ -239,6 +240,12 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
             _maps.gt_map_into(ur, uc, wts, tr, tc, ws[1])
             g_ready = True
         return ws[1]
+
+    def ground_truth_range() -> tuple[float, float]:
+        nonlocal g_range
+        if g_range is None:
+            g_range = _maps.value_range(ground_truth())
+        return g_range
 
     if p is pred and not set(want) & _MOMENT_METRICS:
         stats = (bounds[0], bounds[1], np.nan, np.nan, np.nan)  # only min and max are read
@@ -251,7 +258,8 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
     if "cc" in want:
         if gt is None and not g_ready and set(want) & {"kld", "sim", "emd"}:
             ground_truth()  # needed anyway: cc in two dense passes is cheaper than patches
-        v, reason, dense = _cc(p, stats, ws[1] if g_ready else gt, ur, uc, wts, tr, tc, ws)
+        formed = ws[1] if g_ready else gt
+        v, reason, dense = _cc(p, stats, formed, ground_truth_range, ur, uc, wts, tr, tc, ws)
         g_ready = g_ready or dense
         if reason == CONSTANT_PREDICTION and proto.cc_constant == P.CONSTANT_ZERO:
             formed = g_ready or gt is not None or _maps.patches_cost_more(ur, tr, tc,
@@ -277,7 +285,8 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
             if np.isnan(v) and g.min() < 0.0:  # a log argument below 0
                 why["kld"] = NEGATIVE_GT_KLD
     if "sim" in want:
-        v = _maps.sim(p, ground_truth(), _DENSITY[proto.density])
+        v = _maps.sim(p, ground_truth(), _DENSITY[proto.density], stats[0], stats[1],
+                      *ground_truth_range())
         values["sim"] = v
         if np.isnan(v):
             why["sim"] = CONSTANT_PREDICTION if constant else CONSTANT_GT
@@ -301,14 +310,14 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
     return values, splits, why
 
 
-def _cc(p, stats, gt, ur, uc, wts, tr, tc, ws) -> tuple[float, str | None, bool]:
+def _cc(p, stats, gt, gt_range, ur, uc, wts, tr, tc, ws) -> tuple[float, str | None, bool]:
     """(cc, why it is NaN, whether ws[1] now holds the blurred fixation map); ``gt``: a
-    given or already built ground truth."""
+    given or already built ground truth, and ``gt_range()`` its (min, max)."""
     lo, hi, mean, ssd, resid = stats
     if not hi > lo:  # constant: tested exactly (a rounded variance is not exactly 0)
         return np.nan, CONSTANT_PREDICTION, False
     if gt is not None:
-        v = _maps.pearson(p, mean, ssd, resid, gt)
+        v = _maps.pearson(p, mean, ssd, resid, gt, *gt_range())
         return v, (CONSTANT_GT if np.isnan(v) else None), False
     dense = _maps.patches_cost_more(ur, tr, tc, p.shape)
     if not dense:
@@ -319,7 +328,7 @@ def _cc(p, stats, gt, ur, uc, wts, tr, tc, ws) -> tuple[float, str | None, bool]
         dense = s2 > _maps.DENSE_RATIO * var_g  # the one-pass variance would lose digits
     if dense:  # blur in full, correlate in two passes
         _maps.gt_map_into(ur, uc, wts, tr, tc, ws[1])
-        v = _maps.pearson(p, mean, ssd, resid, ws[1])
+        v = _maps.pearson(p, mean, ssd, resid, ws[1], *_maps.value_range(ws[1]))
         return v, (CONSTANT_GT if np.isnan(v) else None), True
     # centre while reading only when the offset would cost digits (a far-off map)
     shift = mean if abs(mean) > _maps.UNCENTRED_OFFSET * math.sqrt(ssd / p.size) else 0.0

@@ -118,6 +118,13 @@ def moments(x):
 
 
 @kernel
+def value_range(x):
+    """``(min, max)`` of a map of finite values, as float64 (read once: the dense metrics
+    that need a map's range take it from here or from :func:`moments`)."""
+    return _range(x.ravel())
+
+
+@kernel
 def gt_moments(ur, uc, wts, tr, tc):
     """(Σ G, Σ G²) of the blurred fixation map, from column sums and Gram entries:
     ``Σ G² = Σ_kl w_k w_l (K_rᵀK_r)[r_k, r_l] (K_cᵀK_c)[c_k, c_l]``.
@@ -351,14 +358,14 @@ def gt_map_into(ur, uc, wts, tr, tc, g) -> None:
 
 
 @kernel(fastmath={"reassoc"})
-def pearson(a, mean_a, ssd_a, resid_a, b):
+def pearson(a, mean_a, ssd_a, resid_a, b, lo, hi):
     """Pearson correlation of two dense maps, corrected two-pass in float64 with block
-    sums (``a``'s moments given, see :func:`moments`; the blocks vectorise); NaN when
-    ``b`` is constant (within ``FLAT_RELATIVE`` of its magnitude)."""
+    sums (``a``'s moments given, see :func:`moments`; ``b``'s range ``lo, hi``; the
+    blocks vectorise); NaN when ``b`` is constant (within ``FLAT_RELATIVE`` of its
+    magnitude)."""
     fa = a.ravel()
     fb = b.ravel()
     n = fb.size
-    lo, hi = _range(fb)
     total = 0.0
     for k in range(0, n, BLOCK):
         b_k = fb[k:k + BLOCK]
@@ -468,8 +475,9 @@ def kld(p, g, density, eps):
 
 
 @kernel(fastmath={"reassoc"})
-def sim(p, g, density):
-    """Σ min(p', g') of the two maps as distributions.
+def sim(p, g, density, la, ha, lb, hb):
+    """Σ min(p', g') of the two maps as distributions (``la, ha`` and ``lb, hb``: their
+    ranges, see :func:`value_range`).
 
     ``DENSITY_MIT`` (similarity.m): min-max then sum normalised; all-zero maps are left
     alone; a constant non-zero map gives NaN (MATLAB's 0/0; the ground truth counts as
@@ -481,8 +489,6 @@ def sim(p, g, density):
     a = p.ravel()
     b = g.ravel()
     n = a.size
-    la, ha = _range(a)
-    lb, hb = _range(b)
     if density == DENSITY_MIT:
         za = la == 0.0 and ha == 0.0
         zb = lb == 0.0 and hb == 0.0
