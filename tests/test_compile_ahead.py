@@ -193,6 +193,29 @@ def test_a_worker_that_cannot_start_leaves_its_share_here(monkeypatch):
     assert sum(advanced) == 5
 
 
+def test_a_list_out_of_step_with_the_code_costs_only_time(fresh, monkeypatch):
+    """A kernel renamed or given other arguments since the list was recorded: nothing is
+    compiled ahead for it, no error; the kernel compiles on its first call."""
+    import numpy as np
+
+    from salbench.metrics import _maps
+
+    f64 = _ahead.from_spec("float64")
+    stale = [("_maps.gone#0", (f64,)), ("_maps.value_range#0", (f64, f64, f64)),
+             ("_nomodule.kernel#0", (f64,))]
+    monkeypatch.setenv(_ahead.PROCESSES_ENV, "1")
+    for entry in stale:
+        assert not _ahead._compile(entry)
+    assert _ahead._cached(stale[0]) and _ahead._cached(stale[2])
+    _ahead.compile_entries(stale)
+    man = {"signatures": {"_maps.value_range": [["float64"]]},
+           "uses": {_ahead.DATASET: {"replication": {"cc": ["_maps.value_range#3"]}}}}
+    monkeypatch.setattr(_ahead, "manifest", lambda: man)
+    monkeypatch.setenv(_ahead.PROCESSES_ENV, "2")
+    assert _ahead.pending([(REPLICATION, ("cc",))], _ahead.DATASET) == []
+    assert _maps.value_range(np.array([[2.0, -1.0]])) == (-1.0, 2.0)
+
+
 def test_a_hung_worker_is_killed(monkeypatch):
     log, advanced, started = [], [], []
     monkeypatch.setattr(_ahead, "dispatcher", lambda name: _Fake(log))

@@ -137,21 +137,25 @@ def _kernel(entry: Entry) -> str:
 
 
 def _compile(entry: Entry) -> bool:
-    """Compile one signature (into the cache); False when numba refuses it (it then
-    compiles, or fails with numba's message, where it is called)."""
+    """Compile one signature (into the cache); False when numba refuses it or the list
+    no longer fits the code (a kernel renamed, its arguments changed): it then compiles,
+    or fails with numba's message, where it is called."""
     from numba.core.errors import NumbaError
 
     try:
         dispatcher(_kernel(entry)).compile(entry[1])
-    except NumbaError:
+    except (NumbaError, TypeError, ValueError, AttributeError, ImportError):
         return False
     return True
 
 
 def _cached(entry: Entry) -> bool:
     """Whether this process has the signature or numba's cache holds it (also when that
-    cannot be told: numba then does as it always does)."""
-    disp = dispatcher(_kernel(entry))
+    cannot be told, or the kernel is gone: numba then does as it always does)."""
+    try:
+        disp = dispatcher(_kernel(entry))
+    except (ValueError, AttributeError, ImportError):
+        return True
     sig = entry[1]
     if sig in disp.overloads:
         return True
@@ -182,7 +186,11 @@ def pending(requests: Iterable[tuple[Protocol, Iterable[str]]], path: str) -> li
         except (OSError, ValueError, KeyError):
             return []
         names = [n for _, p, m in keys for n in uses.get(p, {}).get(m, ())]
-        return [e for e in _entries(names) if not _cached(e)]
+        try:
+            entries = _entries(names)
+        except (KeyError, IndexError, ValueError):  # a list out of step with itself
+            return []
+        return [e for e in entries if not _cached(e)]
 
 
 def _share(entries: list[Entry], n: int) -> list[list[Entry]]:
