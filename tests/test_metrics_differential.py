@@ -733,8 +733,8 @@ def test_grid_aucs_match_naive_with_same_draws(rng, protocol, grid):
 @pytest.mark.parametrize("exclude_self", [False, True])
 def test_union_of_other_maps_matches_naive(rng, exclude_self):
     """sauc's pool of the sampled protocols: the union of the fixated pixels of the images
-    the stream picks, rescaled by integer floor to this image's size; images of odd
-    sizes (a mark array that is no whole number of 64-bit words)."""
+    the stream picks, rescaled by integer floor to this image's size, in ascending order;
+    images of odd sizes."""
     from salbench.metrics import _pools, _rng
     from salbench.metrics.dataset import PackedFixations, _Marks
 
@@ -746,7 +746,7 @@ def test_union_of_other_maps_matches_naive(rng, exclude_self):
     for i in range(len(sizes)):
         h, w = sizes[i]
         got = _pools.union_of_maps(i, len(sizes), h, w, packed.offsets, rows, cols, sizes, 3, 4,
-                                   exclude_self, *marks.get(h * w))
+                                   exclude_self, marks.get(h * w))
         picked = _rng.draw_permutation(3, i, _rng.OTHERS, 0, len(sizes) - exclude_self, 4)
         lin = set()
         for o in picked:
@@ -754,7 +754,17 @@ def test_union_of_other_maps_matches_naive(rng, exclude_self):
             for r, c in fixes[o]:
                 lin.add(int(r) * h // int(sizes[o][0]) * w + int(c) * w // int(sizes[o][1]))
         assert got.tolist() == sorted(lin)
-        assert not marks.get(h * w)[0].any()  # left all-False for the next image
+        assert not marks.get(h * w).any()  # left all-False for the next image
+
+
+@given(st.integers(1, 2**22), st.integers(0, 300), st.integers(0, 2**32 - 1))
+def test_radix_sort_of_distinct_pixels(bound, n, seed):
+    """The pool's sort: distinct indices below the map size, ascending."""
+    from salbench.metrics import _pools
+
+    keys = np.random.default_rng(seed).choice(bound, min(n, bound), replace=False)
+    padded = np.concatenate([keys, np.full(5, -1)]).astype(np.int64)  # keys[:n] are read
+    assert _pools._radix_sorted(padded, keys.size, bound).tolist() == sorted(keys.tolist())
 
 
 # ---- the replication study's script ------------------------------------------------------

@@ -15,21 +15,26 @@ from ._jit import kernel
 
 @kernel
 def union_of_maps(i, n_img, h, w, fix_off, rows, cols, shapes, seed, k_other, exclude_self,
-                  mark, words):
+                  mark):
     """Sorted flat indices of the union of ``k_other`` random images' fixation maps, with
     coordinates rescaled to image ``i``'s size (``floor(r * h / h_other)``).  ``mark`` is
-    an all-False scratch array of at least ``h*w`` entries, its length a multiple of 8, left
-    all-False again; ``words`` is the same memory as 64-bit words (``mark.view(uint64)``),
-    so the scan for marked pixels skips eight unmarked ones per read."""
+    an all-False scratch array of at least ``h*w`` entries, left all-False again: it drops
+    repeated pixels as they come; the distinct ones are then sorted by
+    :func:`_radix_sorted` (a scan of the marks for them cost 0.15 ms at 480x640, mostly
+    mispredicted branches)."""
     n_choose = n_img - 1 if exclude_self else n_img
     st = _rng.new_stream(seed, i, _rng.OTHERS, 0)
     sel = np.empty(k_other, dtype=np.int64)
     _rng.partial_permutation(st, n_choose, k_other, sel)
+    most = 0
+    for t in range(k_other):
+        o = sel[t] + 1 if exclude_self and sel[t] >= i else sel[t]
+        sel[t] = o
+        most += fix_off[o + 1] - fix_off[o]
+    hits = np.empty(most, dtype=np.int64)
     count = 0
     for t in range(k_other):
         o = sel[t]
-        if exclude_self and o >= i:
-            o += 1
         ho = shapes[o, 0]
         wo = shapes[o, 1]
         for f in range(fix_off[o], fix_off[o + 1]):
@@ -42,18 +47,43 @@ def union_of_maps(i, n_img, h, w, fix_off, rows, cols, shapes, seed, k_other, ex
             li = r * w + c
             if not mark[li]:
                 mark[li] = True
+                hits[count] = li
                 count += 1
-    pool = np.empty(count, dtype=np.int64)
-    k = 0
-    for b in range(words.size):  # a linear scan yields ascending order, cheaper than a sort
-        if words[b] == 0:
-            continue
-        for li in range(8 * b, 8 * b + 8):
-            if mark[li]:
-                pool[k] = li
-                k += 1
-        words[b] = 0
-    return pool
+    for q in range(count):
+        mark[hits[q]] = False
+    return _radix_sorted(hits, count, h * w)
+
+
+@kernel
+def _radix_sorted(keys, n, bound):
+    """``keys[:n]`` (integers in ``[0, bound)``) in ascending order: two stable counting
+    sorts, by the low half of the bits and then by the high half."""
+    bits = 1
+    while (1 << bits) < bound:
+        bits += 1
+    half = (bits + 1) // 2
+    count = np.empty((1 << half) + 1, dtype=np.int64)
+    tmp = np.empty(n, dtype=np.int64)
+    out = np.empty(n, dtype=np.int64)
+    _counting_pass(keys, n, 0, half, count, tmp)
+    _counting_pass(tmp, n, half, half, count, out)
+    return out
+
+
+@kernel(inline="always")
+def _counting_pass(src, n, shift, width, count, dst):
+    """``src[:n]`` into ``dst`` in the order of the ``width`` bits above ``shift``, stably."""
+    mask = (1 << width) - 1
+    for d in range(count.size):
+        count[d] = 0
+    for q in range(n):
+        count[((src[q] >> shift) & mask) + 1] += 1
+    for d in range(count.size - 1):
+        count[d + 1] += count[d]
+    for q in range(n):
+        d = (src[q] >> shift) & mask
+        dst[count[d]] = src[q]
+        count[d] += 1
 
 
 def rescaled(rows: np.ndarray, cols: np.ndarray, src_shape, dst_shape, float_truncate: bool

@@ -448,14 +448,11 @@ class _Marks:
 
         self.local = threading.local()
 
-    def get(self, size: int) -> tuple[np.ndarray, np.ndarray]:
-        """This thread's all-False marks for ``size`` pixels (padded to whole 64-bit
-        words), as bytes and as words."""
+    def get(self, size: int) -> np.ndarray:
+        """This thread's all-False marks for at least ``size`` pixels."""
         m = getattr(self.local, "mark", None)
-        padded = -(-size // 8) * 8
-        if m is None or m[0].size != padded:
-            b = np.zeros(padded, dtype=np.bool_)
-            m = self.local.mark = (b, b.view(np.uint64))
+        if m is None or m.size < size:
+            m = self.local.mark = np.zeros(size, dtype=np.bool_)
         return m
 
 
@@ -470,7 +467,7 @@ def _pool_for(proto, wanted, i, shape, pools, kept, sizes, seed):
     if proto.sauc_pool in (P.POOL_RANDOM_10, P.POOL_OTHER_10):
         idx = _pools.union_of_maps(i, len(sizes), h, w, off, rows, cols, sizes, seed,
                                    SAUC_MAPS, proto.sauc_pool == P.POOL_OTHER_10,
-                                   *_MARKS.get(h * w))
+                                   _MARKS.get(h * w))
         return idx, np.ones(idx.size), np.empty(0, dtype=np.int64)
     idx, wgt = pools[shape]
     if proto.sauc_pool == P.POOL_SALICON:
