@@ -20,6 +20,7 @@ import numpy as np
 
 from . import _rng
 from ._jit import kernel
+from ._maps import LANES, _range
 
 GRID_ARANGE = 0  # numpy arange(0, top, step): top excluded, values k*step
 GRID_COLON = 1  # MATLAB 0:step:top: top included when reached, symmetric fill
@@ -517,7 +518,7 @@ def mw_pool_auc(pos, smap, pool_idx, pool_w, own_idx, own_w):
 
 # ---- AUC-Judd with tie-breaking jitter (mit, pysaliency) ----------------------------
 
-SCAN_BLOCK = 256  # pixels per block of jittered_range's scan
+SCAN_BLOCK = 16 * LANES  # pixels per block of jittered_range's scan
 
 
 @kernel
@@ -606,25 +607,21 @@ def jittered_range(flat, amplitude, normal, base):
     """``(min, max)`` of the map ``flat`` and of ``q = flat + noise * amplitude`` (noise
     of the stream that starts at ``base``, as :func:`judd` draws it): ``q``'s min is at
     most ``min + d_hi`` and its max at least ``max + d_lo`` (``d``: the noise's bounds
-    times the amplitude), so only pixels within reach of those draw, found by blocks."""
+    times the amplitude), so only pixels within reach of those draw, found by blocks.
+    Each block's extremes come from ``_maps._range`` (SIMD across lanes): a running min
+    and max per block, one dependency chain, took 0.39 ms at 480x640."""
     n = flat.size
     d_lo, d_hi = _reach(amplitude, normal)
     n_blocks = (n + SCAN_BLOCK - 1) // SCAN_BLOCK
     b_lo = np.empty(n_blocks)
     b_hi = np.empty(n_blocks)
-    p_lo = flat[0]
-    p_hi = flat[0]
     for k in range(n_blocks):
-        lo_k = flat[k * SCAN_BLOCK]
-        hi_k = lo_k
-        for i in range(k * SCAN_BLOCK, min(n, (k + 1) * SCAN_BLOCK)):
-            v = flat[i]
-            lo_k = v if v < lo_k else lo_k
-            hi_k = v if v > hi_k else hi_k
-        b_lo[k] = lo_k
-        b_hi[k] = hi_k
-        p_lo = lo_k if lo_k < p_lo else p_lo
-        p_hi = hi_k if hi_k > p_hi else p_hi
+        b_lo[k], b_hi[k] = _range(flat[k * SCAN_BLOCK:(k + 1) * SCAN_BLOCK])
+    p_lo = b_lo[0]
+    p_hi = b_hi[0]
+    for k in range(1, n_blocks):
+        p_lo = b_lo[k] if b_lo[k] < p_lo else p_lo
+        p_hi = b_hi[k] if b_hi[k] > p_hi else p_hi
     q_lo = np.inf
     q_hi = -np.inf
     for k in range(n_blocks):
