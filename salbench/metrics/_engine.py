@@ -280,7 +280,10 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
             nan("kld", NEGATIVE_KLD)
         else:
             g = ground_truth()
-            v = _maps.kld(p, g, _DENSITY[proto.density], proto.kld_eps)
+            density = _DENSITY[proto.density]
+            # the minima only the pysaliency density reads (a pass over g otherwise)
+            g_min = ground_truth_range()[0] if density == _maps.DENSITY_PYSALIENCY else 0.0
+            v = _maps.kld(p, g, density, proto.kld_eps, stats[0], g_min)
             values["kld"] = v
             if np.isnan(v) and g.min() < 0.0:  # a log argument below 0
                 why["kld"] = NEGATIVE_GT_KLD

@@ -400,13 +400,14 @@ def pearson(a, mean_a, ssd_a, resid_a, b, lo, hi):
 
 
 @kernel(fastmath={"reassoc"})
-def kld(p, g, density, eps):
+def kld(p, g, density, eps, p_min, g_min):
     """KL divergence of ``p`` from ``g``: ``Σ g' log(eps + g' / (p' + eps))``.
 
     ``DENSITY_MIT`` (KLdiv.m): each map divided by its sum when not all zero; bicubic
     overshoot below 0 is clipped first (the caller gives NaN for a prediction that was
     negative before resizing).  ``DENSITY_PYSALIENCY``: each map shifted by its minimum
-    when negative, divided by its sum, uniform when the sum is 0.
+    (``p_min``, ``g_min``: see :func:`value_range`; read only here) when negative, divided
+    by its sum, uniform when the sum is 0.
 
     Sums are taken in blocks; each term is computed as written (the divisions by each
     map's sum through ``_quotient``: the same values in multiply-adds), a block of ``g'``
@@ -418,10 +419,9 @@ def kld(p, g, density, eps):
     n = a.size
     a_lo = 0.0
     b_lo = 0.0
-    if density == DENSITY_PYSALIENCY:
-        for i in range(n):
-            a_lo = a[i] if a[i] < a_lo else a_lo
-            b_lo = b[i] if b[i] < b_lo else b_lo
+    if density == DENSITY_PYSALIENCY:  # min(0, map's min), as a running minimum from 0
+        a_lo = p_min if p_min < 0.0 else 0.0
+        b_lo = g_min if g_min < 0.0 else 0.0
     # MIT: a_lo = b_lo = 0, so both are the same loops; a - a_lo >= 0 under pysaliency
     sa = 0.0
     sb = 0.0
