@@ -254,12 +254,11 @@ def blur_r8_into(src, w, as_f32, out):
     two output rows per sweep, reading each of the 18 source rows they need once (the
     general loop reads 34, and loads and stores its accumulator row at every second tap),
     and the horizontal pass reads the 17 shifted copies of the row straight into one sum
-    per value.  Each value sees the general loop's operations in its order: ``x[0]*w[0]``,
-    then ``+ (x[-d] + x[d]) * w[d]`` for d = 8..1, the pair sums in double."""
+    per value.  Every value is one :func:`_sum_r8`: the general loop's operations in its
+    order."""
     h, wd = src.shape
     r = UNROLLED_RADIUS
-    c0, c1, c2, c3, c4 = w[r], w[r - 1], w[r - 2], w[r - 3], w[r - 4]
-    c5, c6, c7, c8 = w[r - 5], w[r - 6], w[r - 7], w[r - 8]
+    cw = (w[r], w[r - 1], w[r - 2], w[r - 3], w[r - 4], w[r - 5], w[r - 6], w[r - 7], w[r - 8])
     line0 = np.empty(wd + 2 * r)
     line1 = np.empty(wd + 2 * r)
     mid0 = line0[r:r + wd]
@@ -287,34 +286,19 @@ def blur_r8_into(src, w, as_f32, out):
             v5, v6, v7, v8 = np.float64(b5[c]), np.float64(b6[c]), np.float64(b7[c]), \
                 np.float64(b8[c])
             v9 = np.float64(b9[c])
-            s = x * c0
-            s = s + (u8 + v8) * c8
-            s = s + (u7 + v7) * c7
-            s = s + (u6 + v6) * c6
-            s = s + (u5 + v5) * c5
-            s = s + (u4 + v4) * c4
-            s = s + (u3 + v3) * c3
-            s = s + (u2 + v2) * c2
-            s = s + (u1 + v1) * c1
+            s = _sum_r8(x, u1, v1, u2, v2, u3, v3, u4, v4, u5, v5, u6, v6, u7, v7, u8, v8, cw)
             mid0[c] = np.float32(s) if as_f32 else s  # a select: still SIMD
-            t = v1 * c0  # row i + 1: its row i - d is a_(d-1), its row i + d is b_(d+1)
-            t = t + (u7 + v9) * c8
-            t = t + (u6 + v8) * c7
-            t = t + (u5 + v7) * c6
-            t = t + (u4 + v6) * c5
-            t = t + (u3 + v5) * c4
-            t = t + (u2 + v4) * c3
-            t = t + (u1 + v3) * c2
-            t = t + (x + v2) * c1
+            # row i + 1: its row i - d is a_(d-1) (x for d = 1), its row i + d is b_(d+1)
+            t = _sum_r8(v1, x, v2, u1, v3, u2, v4, u3, v5, u4, v6, u5, v7, u6, v8, u7, v9, cw)
             mid1[c] = np.float32(t) if as_f32 else t
         for q in range(min(2, h - i)):
             line = line1 if q else line0
             _reflect_borders(line, r, wd)
-            _row_r8(line, wd, c0, c1, c2, c3, c4, c5, c6, c7, c8, out[i + q])
+            _row_r8(line, wd, cw, out[i + q])
 
 
 @kernel(inline="always")
-def _row_r8(line, wd, c0, c1, c2, c3, c4, c5, c6, c7, c8, o):
+def _row_r8(line, wd, cw, o):
     """The horizontal pass of :func:`blur_r8_into` over one row between its reflected
     borders, ``line[8:8 + wd]``, into ``o`` (stored in its dtype)."""
     l0, l1, l2, l3 = line[0:wd], line[1:1 + wd], line[2:2 + wd], line[3:3 + wd]
@@ -324,13 +308,23 @@ def _row_r8(line, wd, c0, c1, c2, c3, c4, c5, c6, c7, c8, o):
     l13, l14, l15, l16 = line[13:13 + wd], line[14:14 + wd], line[15:15 + wd], \
         line[16:16 + wd]
     for c in range(wd):
-        s = l8[c] * c0
-        s = s + (l0[c] + l16[c]) * c8
-        s = s + (l1[c] + l15[c]) * c7
-        s = s + (l2[c] + l14[c]) * c6
-        s = s + (l3[c] + l13[c]) * c5
-        s = s + (l4[c] + l12[c]) * c4
-        s = s + (l5[c] + l11[c]) * c3
-        s = s + (l6[c] + l10[c]) * c2
-        s = s + (l7[c] + l9[c]) * c1
-        o[c] = s
+        o[c] = _sum_r8(l8[c], l7[c], l9[c], l6[c], l10[c], l5[c], l11[c], l4[c], l12[c],
+                       l3[c], l13[c], l2[c], l14[c], l1[c], l15[c], l0[c], l16[c], cw)
+
+
+@kernel(inline="always")
+def _sum_r8(x, lo1, hi1, lo2, hi2, lo3, hi3, lo4, hi4, lo5, hi5, lo6, hi6, lo7, hi7, lo8,
+            hi8, cw):
+    """One value of the radius-8 blur from its centre ``x`` and the values ``lo_d``,
+    ``hi_d`` at distance ``d`` either side (``cw[d]``: the weight at distance ``d``), in
+    scipy's order: ``x * cw[0]``, then ``+ (lo_d + hi_d) * cw[d]`` for d = 8..1."""
+    s = x * cw[0]
+    s = s + (lo8 + hi8) * cw[8]
+    s = s + (lo7 + hi7) * cw[7]
+    s = s + (lo6 + hi6) * cw[6]
+    s = s + (lo5 + hi5) * cw[5]
+    s = s + (lo4 + hi4) * cw[4]
+    s = s + (lo3 + hi3) * cw[3]
+    s = s + (lo2 + hi2) * cw[2]
+    s = s + (lo1 + hi1) * cw[1]
+    return s
