@@ -58,7 +58,8 @@ def home(tmp_path_factory):
     return root, env, preds
 
 
-_SCORE = ("import resource, sys; from salbench.cli import main; rc = main(sys.argv[1:]); "
+# console: the `salbench` command's entry point (main, then its quick exit)
+_SCORE = ("import resource, sys; from salbench.cli import console; rc = console(sys.argv[1:]); "
           "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)")
 
 
@@ -112,7 +113,8 @@ def test_cold_first_score(home, protocols):
 
 
 # the floor under any warm process of numba kernels: numpy, numba, one cached kernel's
-# first call (numba's typing and target set-up, its BLAS check importing scipy.linalg)
+# first call (numba's typing and target set-up, its BLAS check importing scipy.linalg),
+# and the same quick exit as the command's (the collector frozen before shutdown)
 _FLOOR_KERNEL = """
 from numba import njit
 
@@ -124,7 +126,7 @@ def total(x):
         t += x[i]
     return t
 """
-_FLOOR = "import numpy as np, floor_kernel; floor_kernel.total(np.ones(3))"
+_FLOOR = "import gc, numpy as np, floor_kernel; floor_kernel.total(np.ones(3)); gc.freeze()"
 # the same where scipy's cython_blas is loaded alone first, as salbench's CLI does
 _FLOOR_CLI = ("from salbench.metrics._startup import load_cython_blas_alone; "
               "load_cython_blas_alone(); " + _FLOOR)

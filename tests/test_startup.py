@@ -1,6 +1,7 @@
 """salbench's own processes load scipy's cython_blas alone (numba's BLAS check), not
 scipy.linalg; library users' processes are left as they are."""
 
+import json
 import os
 import subprocess
 import sys
@@ -57,3 +58,27 @@ def test_the_cli_scores_without_importing_scipy_linalg(workdir):
     code = ("import sys, numpy as np; from salbench.metrics import _maps; "
             "_maps.moments(np.ones((3, 3))); print('scipy.linalg' in sys.modules)")
     assert _python(code) == "True"
+
+
+def test_the_command_freezes_the_collector_and_still_writes_everything(workdir):
+    """``salbench`` (``console``) freezes the collector before the interpreter's shutdown
+    and its output is complete; ``main``, for library callers, leaves the collector alone;
+    a user error still exits 2 with one line."""
+    np.save(workdir / "p.npy", np.random.default_rng(0).random((12, 48, 48)))
+    score = ("'score', 'p.npy', '--protocol', 'exact', '--metrics', 'auc_borji', "
+             "'--no-store', '--out', 'r.json'")
+    code = ("import gc, sys; from salbench.cli import console; "
+            f"rc = console([{score}]); print(rc, gc.get_freeze_count() > 0)")
+    out = _python(code)
+    assert out.splitlines()[-1] == "0 True"
+    assert "auc_borji" in out  # the table, flushed before the freeze
+    result = json.loads((workdir / "r.json").read_text())
+    scores = result["per_image"]["scores"]["auc_borji"]
+    assert len(scores) == 12 and result["metrics"]["auc_borji"]["mean"] == np.mean(scores)
+    code = ("import gc; from salbench.cli import main; "
+            "rc = main(['metrics']); print(rc, gc.get_freeze_count())")
+    assert _python(code).splitlines()[-1] == "0 0"
+    bad = subprocess.run([sys.executable, "-m", "salbench", "score", "missing.npy",
+                          "--dataset", "synth", "--no-store"], capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1 and bad.stderr.startswith("salbench: error:")
