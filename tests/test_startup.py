@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 
+from salbench.cli import GC_YOUNG_THRESHOLD
 from salbench.metrics._startup import CYTHON_BLAS
 
 
@@ -60,24 +61,26 @@ def test_the_cli_scores_without_importing_scipy_linalg(workdir):
     assert _python(code) == "True"
 
 
-def test_the_command_freezes_the_collector_and_still_writes_everything(workdir):
-    """``salbench`` (``console``) freezes the collector before the interpreter's shutdown
-    and its output is complete; ``main``, for library callers, leaves the collector alone;
-    a user error still exits 2 with one line."""
+def test_the_command_tunes_the_collector_and_still_writes_everything(workdir):
+    """``salbench`` (``console``) collects less often and freezes the collector before the
+    interpreter's shutdown, and its output is complete; ``main``, for library callers,
+    leaves the collector alone; a user error still exits 2 with one line."""
     np.save(workdir / "p.npy", np.random.default_rng(0).random((12, 48, 48)))
     score = ("'score', 'p.npy', '--protocol', 'exact', '--metrics', 'auc_borji', "
              "'--no-store', '--out', 'r.json'")
     code = ("import gc, sys; from salbench.cli import console; "
-            f"rc = console([{score}]); print(rc, gc.get_freeze_count() > 0)")
+            f"rc = console([{score}]); print(rc, gc.get_freeze_count() > 0, "
+            "gc.get_threshold()[0])")
     out = _python(code)
-    assert out.splitlines()[-1] == "0 True"
+    assert out.splitlines()[-1] == f"0 True {GC_YOUNG_THRESHOLD}"
     assert "auc_borji" in out  # the table, flushed before the freeze
     result = json.loads((workdir / "r.json").read_text())
     scores = result["per_image"]["scores"]["auc_borji"]
     assert len(scores) == 12 and result["metrics"]["auc_borji"]["mean"] == np.mean(scores)
     code = ("import gc; from salbench.cli import main; "
-            "rc = main(['metrics']); print(rc, gc.get_freeze_count())")
-    assert _python(code).splitlines()[-1] == "0 0"
+            "rc = main(['metrics']); print(rc, gc.get_freeze_count(), gc.get_threshold())")
+    python_default = _python("import gc; print(gc.get_threshold())")
+    assert _python(code).splitlines()[-1] == f"0 0 {python_default}"
     bad = subprocess.run([sys.executable, "-m", "salbench", "score", "missing.npy",
                           "--dataset", "synth", "--no-store"], capture_output=True, text=True)
     assert bad.returncode == 2
