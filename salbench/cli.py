@@ -9,7 +9,6 @@ one line on stderr and exit status 2; anything else is a bug and keeps its trace
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 
 from . import __version__
@@ -576,26 +575,16 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-# allocations between young-generation collections in the command's process (Python's
-# default, 700, ran ~270 collections over numba's and numpy's objects in a warm score)
-GC_YOUNG_THRESHOLD = 5_000
-
-
 def console(argv: list[str] | None = None) -> int:
-    """The ``salbench`` command: :func:`main` with fewer collections, then a quick exit.
+    """The ``salbench`` command: :func:`main` with fewer collections, then a quick exit
+    (everything alive frozen out of the collector once the streams are flushed: see
+    ``_process``).  For the command line only: library callers use :func:`main`, which
+    leaves the collector alone."""
+    from ._process import collect_less, freeze_for_exit
 
-    The collector runs every ``GC_YOUNG_THRESHOLD`` allocations (a warm ``salbench score``
-    spent 0.08-0.15 s collecting with Python's default, 0.04-0.05 s so), and everything
-    alive at the end is frozen out of it (``gc.freeze``) once the streams are flushed, so
-    the interpreter's shutdown skips freeing numba's compiled code object by object
-    (0.14-0.17 s -> 0.03 s after a warm score).  atexit handlers still run; files are
-    closed where they are written.  For the command line only: library callers use
-    :func:`main`, which leaves the collector alone."""
-    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+    collect_less()
     rc = main(argv)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    gc.freeze()
+    freeze_for_exit()
     return rc
 
 

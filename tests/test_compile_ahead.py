@@ -193,6 +193,19 @@ def test_a_worker_that_cannot_start_leaves_its_share_here(monkeypatch):
     assert sum(advanced) == 5
 
 
+def test_a_worker_collects_less_and_exits_quickly():
+    """A compile worker runs with ``salbench._process``'s collector settings (its own
+    process: checked in a fresh interpreter, not this one)."""
+    from salbench._process import GC_YOUNG_THRESHOLD
+
+    code = ("import gc, io, sys; sys.stdin = io.StringIO('[]'); "
+            "from salbench.metrics import _ahead; rc = _ahead._worker(); "
+            "print(rc, gc.get_threshold()[0], gc.get_freeze_count() > 0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["0", str(GC_YOUNG_THRESHOLD), "True"]
+
+
 def test_a_list_out_of_step_with_the_code_costs_only_time(fresh, monkeypatch):
     """A kernel renamed or given other arguments since the list was recorded: nothing is
     compiled ahead for it, no error; the kernel compiles on its first call."""

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from salbench.cli import GC_YOUNG_THRESHOLD
+from salbench._process import GC_YOUNG_THRESHOLD
 from salbench.metrics._startup import CYTHON_BLAS
 
 
