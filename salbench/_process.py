@@ -1,12 +1,13 @@
 """The cyclic collector in salbench's own processes (the command, the compile workers).
 
 numba's compiler and its type system allocate objects by the million.  At Python's
-default young-generation threshold (700 allocations) the collector ran 1,335 times while a
-worker compiled ``replication``'s eleven kernels (1.2 s of 13.5-15.3 s) and ~270 times
+default young-generation threshold (700 allocations) the collector ran 1,335 times while
+a worker compiled ``replication``'s eleven kernels (1.2 s of 13.5-15.3 s) and ~270 times
 in a warm ``salbench score`` (0.08-0.15 s); at ``GC_YOUNG_THRESHOLD``, 0.46-0.58 s and
-0.04-0.05 s (the 2-core VM).  At exit the interpreter frees numba's compiled code object by object (0.14-0.17 s
-after a warm score, 0.28-0.36 s after that compile); frozen out of the collector, it is
-left to the operating system (0.03-0.08 s).  Library users' processes are left alone.
+0.04-0.05 s (the 2-core VM).  At exit the interpreter frees numba's compiled code object
+by object (0.14-0.17 s after a warm score, 0.28-0.36 s after that compile); frozen out
+of the collector, it is left to the operating system (0.03-0.08 s).  Library users'
+processes are left alone.
 """
 
 from __future__ import annotations
