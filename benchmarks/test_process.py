@@ -4,13 +4,15 @@
   score`` (one protocol; all five) with an empty numba cache directory, compiling ahead
   on the usable CPUs against every kernel compiled on its first call in one process;
 * warm: ``salbench score`` on the 500 synth val images, whole process (imports, data,
-  kernels from the cache, scoring, writing), taken in turn with the floor under it (a
-  process that imports numba and calls one cached kernel; also with scipy's cython_blas
-  loaded alone first, as the CLI does), and ``salbench --help``;
+  kernels from the cache, scoring, writing, exit), taken in turn with the floor under it
+  (a process that imports numba, calls one cached kernel and exits as the command does;
+  also with scipy's cython_blas loaded alone first, as the CLI does), and ``salbench
+  --help``;
 * memory: peak RSS of the warm score; the extra RSS to score 100 full-size 1080x1920
   float32 maps; scoring's RSS growth per image (48x48 predictions, 500 vs 2,000 images).
 
-Each is timed over ``ROUNDS`` rounds (minimum reported); nothing is asserted.
+The ``salbench score`` processes run ``cli.console``, the command's entry point. Each
+is timed over ``ROUNDS`` rounds (minimum reported); nothing is asserted.
 """
 
 from __future__ import annotations
