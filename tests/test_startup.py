@@ -1,5 +1,6 @@
 """salbench's own processes load scipy's cython_blas alone (numba's BLAS check), not
-scipy.linalg; library users' processes are left as they are."""
+scipy.linalg, and tune the cyclic collector; library users' processes are left as they
+are."""
 
 import json
 import os
@@ -73,7 +74,7 @@ def test_the_command_tunes_the_collector_and_still_writes_everything(workdir):
             "gc.get_threshold()[0])")
     out = _python(code)
     assert out.splitlines()[-1] == f"0 True {GC_YOUNG_THRESHOLD}"
-    assert "auc_borji" in out  # the table, flushed before the freeze
+    assert "auc_borji" in out  # the table
     result = json.loads((workdir / "r.json").read_text())
     scores = result["per_image"]["scores"]["auc_borji"]
     assert len(scores) == 12 and result["metrics"]["auc_borji"]["mean"] == np.mean(scores)
