@@ -757,16 +757,6 @@ def test_union_of_other_maps_matches_naive(rng, exclude_self):
         assert not marks.get(h * w).any()  # left all-False for the next image
 
 
-@given(st.integers(1, 2**22), st.integers(0, 300), st.integers(0, 2**32 - 1))
-def test_radix_sort_of_distinct_pixels(bound, n, seed):
-    """The pool's sort: distinct indices below the map size, ascending."""
-    from salbench.metrics import _pools
-
-    keys = np.random.default_rng(seed).choice(bound, min(n, bound), replace=False)
-    padded = np.concatenate([keys, np.full(5, -1)]).astype(np.int64)  # keys[:n] are read
-    assert _pools._radix_sorted(padded, keys.size, bound).tolist() == sorted(keys.tolist())
-
-
 # ---- the replication study's script ------------------------------------------------------
 
 

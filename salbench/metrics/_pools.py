@@ -13,15 +13,26 @@ from . import _rng
 from ._jit import kernel
 
 
-@kernel
-def union_of_maps(i, n_img, h, w, fix_off, rows, cols, shapes, seed, k_other, exclude_self,
-                  mark):
+def union_of_maps(i: int, n_img: int, h: int, w: int, fix_off: np.ndarray, rows: np.ndarray,
+                  cols: np.ndarray, shapes: np.ndarray, seed: int, k_other: int,
+                  exclude_self: bool, mark: np.ndarray) -> np.ndarray:
     """Sorted flat indices of the union of ``k_other`` random images' fixation maps, with
     coordinates rescaled to image ``i``'s size (``floor(r * h / h_other)``).  ``mark`` is
-    an all-False scratch array of at least ``h*w`` entries, left all-False again: it drops
-    repeated pixels as they come; the distinct ones are then sorted by
-    :func:`_radix_sorted` (a scan of the marks for them cost 0.15 ms at 480x640, mostly
-    mispredicted branches)."""
+    an all-False scratch array of at least ``h*w`` entries, left all-False again.  The
+    distinct pixels come from :func:`union_unsorted` and are sorted by numpy (~5,000 at
+    480x640: 0.03 ms; numba's sort, or a radix sort, cost 0.8 s and more to compile)."""
+    idx = union_unsorted(i, n_img, h, w, fix_off, rows, cols, shapes, seed, k_other,
+                         exclude_self, mark)
+    idx.sort()
+    return idx
+
+
+@kernel
+def union_unsorted(i, n_img, h, w, fix_off, rows, cols, shapes, seed, k_other, exclude_self,
+                   mark):
+    """The distinct flat indices of :func:`union_of_maps`, in the order first marked:
+    ``mark`` drops repeated pixels as they come (a scan of the marks for the set ones cost
+    0.15 ms at 480x640, mostly mispredicted branches)."""
     n_choose = n_img - 1 if exclude_self else n_img
     st = _rng.new_stream(seed, i, _rng.OTHERS, 0)
     sel = np.empty(k_other, dtype=np.int64)
@@ -51,39 +62,7 @@ def union_of_maps(i, n_img, h, w, fix_off, rows, cols, shapes, seed, k_other, ex
                 count += 1
     for q in range(count):
         mark[hits[q]] = False
-    return _radix_sorted(hits, count, h * w)
-
-
-@kernel
-def _radix_sorted(keys, n, bound):
-    """``keys[:n]`` (integers in ``[0, bound)``) in ascending order: two stable counting
-    sorts, by the low half of the bits and then by the high half."""
-    bits = 1
-    while (1 << bits) < bound:
-        bits += 1
-    half = (bits + 1) // 2
-    count = np.empty((1 << half) + 1, dtype=np.int64)
-    tmp = np.empty(n, dtype=np.int64)
-    out = np.empty(n, dtype=np.int64)
-    _counting_pass(keys, n, 0, half, count, tmp)
-    _counting_pass(tmp, n, half, half, count, out)
-    return out
-
-
-@kernel(inline="always")
-def _counting_pass(src, n, shift, width, count, dst):
-    """``src[:n]`` into ``dst`` in the order of the ``width`` bits above ``shift``, stably."""
-    mask = (1 << width) - 1
-    for d in range(count.size):
-        count[d] = 0
-    for q in range(n):
-        count[((src[q] >> shift) & mask) + 1] += 1
-    for d in range(count.size - 1):
-        count[d + 1] += count[d]
-    for q in range(n):
-        d = (src[q] >> shift) & mask
-        dst[count[d]] = src[q]
-        count[d] += 1
+    return hits[:count]
 
 
 def rescaled(rows: np.ndarray, cols: np.ndarray, src_shape, dst_shape, float_truncate: bool
