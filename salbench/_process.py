@@ -28,8 +28,13 @@ def collect_less() -> None:
 def freeze_for_exit() -> None:
     """Flush stdout and stderr, then freeze everything alive out of the collector, so the
     interpreter's shutdown does not collect it.  atexit handlers still run; what was
-    written must already be closed (the atomic writers close what they write)."""
+    written must already be closed (the atomic writers close what they write).  A stream
+    that cannot be flushed (a closed pipe) is left to the shutdown, which reports it as
+    it always did."""
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:
-            stream.flush()
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
     gc.freeze()

@@ -86,3 +86,19 @@ def test_the_command_tunes_the_collector_and_still_writes_everything(workdir):
                           "--dataset", "synth", "--no-store"], capture_output=True, text=True)
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1 and bad.stderr.startswith("salbench: error:")
+
+
+def test_a_closed_pipe_is_left_to_the_shutdown_as_before():
+    """``freeze_for_exit`` with stdout's reader gone (``salbench ... | head``): no
+    traceback of its own; the interpreter's shutdown reports the pipe as it always does."""
+    code = ("import sys; sys.stdin.read(); sys.stdout.write('x' * 100); "
+            "from salbench._process import freeze_for_exit; freeze_for_exit(); "
+            "print('after', file=sys.stderr)")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # a buffered stdout
+    p = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    p.stdout.close()  # the reader is gone before the child writes
+    p.stdin.close()  # ... and then the child goes on
+    err = p.stderr.read()
+    p.wait()
+    assert "after" in err and "Traceback" not in err
