@@ -264,8 +264,8 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
         if reason == CONSTANT_PREDICTION and proto.cc_constant == P.CONSTANT_ZERO:
             formed = g_ready or gt is not None or _maps.patches_cost_more(ur, tr, tc,
                                                                           plan.shape)
-            if not _gt_constant(ground_truth() if formed else None, ur, uc, wts, tr, tc,
-                                p.size):
+            if not _gt_constant(ground_truth_range() if formed else None, ur, uc, wts, tr,
+                                tc, p.size):
                 v, reason = 0.0, None
         values["cc"] = v
         if reason:
@@ -285,7 +285,7 @@ def score_image(plan: Plan, pred: np.ndarray, f32: bool, negative: bool, rows: n
             g_min = ground_truth_range()[0] if density == _maps.DENSITY_PYSALIENCY else 0.0
             v = _maps.kld(p, g, density, proto.kld_eps, stats[0], g_min)
             values["kld"] = v
-            if np.isnan(v) and g.min() < 0.0:  # a log argument below 0
+            if np.isnan(v) and ground_truth_range()[0] < 0.0:  # a log argument below 0
                 why["kld"] = NEGATIVE_GT_KLD
     if "sim" in want:
         v = _maps.sim(p, ground_truth(), _DENSITY[proto.density], stats[0], stats[1],
@@ -341,11 +341,11 @@ def _cc(p, stats, gt, gt_range, ur, uc, wts, tr, tc, ws) -> tuple[float, str | N
     return cov / math.sqrt(ssd * var_g), None, False
 
 
-def _gt_constant(gt, ur, uc, wts, tr, tc, n) -> bool:
-    """Whether the ground truth is constant: from the map ``gt`` when it is formed, else
-    from its Gram sums."""
-    if gt is not None:
-        return _flat(float(gt.min()), float(gt.max()))
+def _gt_constant(gt_range, ur, uc, wts, tr, tc, n) -> bool:
+    """Whether the ground truth is constant: from its (min, max) ``gt_range`` when the map
+    is formed, else from its Gram sums."""
+    if gt_range is not None:
+        return _flat(*gt_range)
     s1, s2 = _maps.gt_moments(ur, uc, wts, tr, tc)
     return not s2 - s1 * s1 / n > _maps.FLAT_RELATIVE * s2
 
