@@ -521,7 +521,7 @@ def zoom_into(src, ri, wr, ci, wc, runs, out):
     0.0 with ``a`` outer, as ``ndimage.zoom`` sums (``ci``, ``wc``: taps-major; ``runs``:
     :func:`column_runs` of ``ci``).  Orders 3 and 1 (4 and 2 taps) add each value's terms
     in a register, written out, by runs of columns (:func:`_zoom_runs4`; 48x48 -> 480x640:
-    3.9 -> 1.2 ms cubic, 1.05 -> 0.40 ms linear); other tap counts
+    3.4-3.5 -> 1.1-1.2 ms cubic, 0.88-0.91 -> 0.36-0.40 ms linear); other tap counts
     advance a row's sums together, one term at a time (a loop over the taps per value,
     not written out, ran 1.5x slower than that)."""
     taps = ri.shape[1]
