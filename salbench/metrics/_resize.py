@@ -253,40 +253,30 @@ def _resize_rows(src, w, idx, out):
 
 @kernel
 def _resize_cols(src, w, idx, out):
-    """Resize along axis 1.  Shrinking: a gather per tap along each row.  Enlarging (the
-    output is the larger): along axis 0 of the small transposed source, ``TILE`` output
-    columns at a time, each tile then transposed into place (loops across a column
-    vectorise: ~3x faster than the gather, warm; no map-sized temporary).  Same sums in
-    the same order."""
+    """Resize along axis 1.  Enlarging (the output is the larger, ``ENLARGE_TAPS`` taps):
+    along axis 0 of the small transposed source, ``TILE`` output columns at a time
+    (:func:`_six_taps`), each tile then transposed into place (loops across a column
+    vectorise: ~3x faster than the gather, warm; no map-sized temporary).  Otherwise
+    (shrinking): a gather per tap along each row.  Same sums in the same order."""
     h, n_out = out.shape
-    if src.shape[1] >= n_out:
-        for r in range(h):
-            s = src[r]
-            for o in range(n_out):
-                acc = 0.0
-                for j in range(w.shape[1]):
-                    acc += w[o, j] * s[idx[o, j]]
-                out[r, o] = acc
-        return
-    st = np.ascontiguousarray(src.T)
-    tile = np.empty((TILE, h))
-    for o0 in range(0, n_out, TILE):
-        m = min(TILE, n_out - o0)
-        for k in range(m):
-            col = tile[k]
-            if w.shape[1] == ENLARGE_TAPS:
-                _six_taps(st, w, idx, o0 + k, h, col)
-                continue
-            for c in range(h):
-                col[c] = 0.0
-            for j in range(w.shape[1]):
-                wj = w[o0 + k, j]
-                s = st[idx[o0 + k, j]]
-                for c in range(h):
-                    col[c] += wj * s[c]
-        for i in range(h):
+    if src.shape[1] < n_out and w.shape[1] == ENLARGE_TAPS:
+        st = np.ascontiguousarray(src.T)
+        tile = np.empty((TILE, h))
+        for o0 in range(0, n_out, TILE):
+            m = min(TILE, n_out - o0)
             for k in range(m):
-                out[i, o0 + k] = tile[k, i]
+                _six_taps(st, w, idx, o0 + k, h, tile[k])
+            for i in range(h):
+                for k in range(m):
+                    out[i, o0 + k] = tile[k, i]
+        return
+    for r in range(h):
+        s = src[r]
+        for o in range(n_out):
+            acc = 0.0
+            for j in range(w.shape[1]):
+                acc += w[o, j] * s[idx[o, j]]
+            out[r, o] = acc
 
 
 @kernel
