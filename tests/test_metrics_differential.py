@@ -550,7 +550,7 @@ def test_rank_histograms_of_every_pixel_match_the_indexed_count(rng):
     smap = np.round(gaussian_filter(rng.random((60, 80)), 3), 3)
     flat = smap.ravel()
     order = np.argsort(flat)
-    pos = flat[order[rng.integers(20, flat.size - 20, 50)]]  # strictly inside the range
+    pos = np.sort(flat[order[rng.integers(20, flat.size - 20, 50)]])  # inside the range
     u, _, table, lo, scale = _auc.mw_prepare(pos)
     every = [np.zeros(u.size + 1), np.zeros(u.size)]
     indexed = [np.zeros(u.size + 1), np.zeros(u.size)]
@@ -561,6 +561,18 @@ def test_rank_histograms_of_every_pixel_match_the_indexed_count(rng):
     assert every[0][0] > 0 and every[0][-1] > 0 and every[1].sum() > 0
     np.testing.assert_array_equal(every[0], indexed[0])
     np.testing.assert_array_equal(every[1], indexed[1])
+
+
+def test_rank_table_refuses_unsorted_positives():
+    """The exact AUCs' rank table takes its positives sorted (numpy sorts them before the
+    kernels); unsorted ones would give wrong ranks, so they raise instead."""
+    from salbench.metrics import _auc
+
+    u, cnt, _, _, _ = _auc.mw_prepare(np.array([0.1, 0.2, 0.2, 0.5]))
+    np.testing.assert_array_equal(u, [0.1, 0.2, 0.5])
+    np.testing.assert_array_equal(cnt, [1.0, 2.0, 1.0])
+    with pytest.raises(ValueError, match="sorted ascending"):
+        _auc.mw_prepare(np.array([0.1, 0.5, 0.2]))
 
 
 def test_given_ground_truth_maps(rng):

@@ -359,8 +359,10 @@ def expected_grid_auc(pos, pool, kind, step, m, with_replacement):
 
 
 @kernel
-def mw_prepare(pos):
-    """Sort the positives and build a lookup table for fast rank queries.
+def mw_prepare(s):
+    """A lookup table for fast rank queries among the positives ``s``, given ascending
+    (sorted by numpy before the kernels: numba's sort takes over a second to compile, in
+    every process that compiles a kernel calling it; unsorted input raises).
 
     Returns ``(u, cnt, table, lo, scale)``: distinct positive values ``u`` (ascending) with
     multiplicities ``cnt``, and a table over ``64 * len(u)`` equal bins of ``[lo, u[-1]]``:
@@ -368,7 +370,9 @@ def mw_prepare(pos):
     bin ``b`` holds a positive.  Bins are monotone in the value, so for a value in a bin
     without positives that count is its exact rank; otherwise a short scan finds it.
     """
-    s = np.sort(pos)
+    for i in range(1, s.size):
+        if not s[i - 1] <= s[i]:
+            raise ValueError("mw_prepare: the positives must be sorted ascending")
     u = np.empty(s.size)
     cnt = np.empty(s.size)
     m = 0
@@ -478,10 +482,11 @@ def mw_area(u, cnt, less, equal, n_pos, w_neg):
 
 @kernel
 def mw_map_aucs(pos, smap, extra_idx, extra_w):
-    """Exact AUCs of ``pos`` against every pixel of ``smap`` (weight 1): ``(as it is,
-    with corrections extra_w at flat indices extra_idx)`` (e.g. -1 at fixated pixels:
-    AUC-Borji and AUC-Judd of ``exact``).  The pass over the map is shared; the corrected
-    counts start from a copy of the plain ones, so each value is what it would be alone."""
+    """Exact AUCs of ``pos`` (ascending) against every pixel of ``smap`` (weight 1): ``(as
+    it is, with corrections extra_w at flat indices extra_idx)`` (e.g. -1 at fixated
+    pixels: AUC-Borji and AUC-Judd of ``exact``).  The pass over the map is shared; the
+    corrected counts start from a copy of the plain ones, so each value is what it would
+    be alone."""
     u, cnt, table, lo, scale = mw_prepare(pos)
     less = np.zeros(u.size + 1)
     equal = np.zeros(u.size)
@@ -500,8 +505,9 @@ def mw_map_aucs(pos, smap, extra_idx, extra_w):
 
 @kernel
 def mw_pool_auc(pos, smap, pool_idx, pool_w, own_idx, own_w):
-    """Exact AUC of ``pos`` against pixels ``pool_idx`` of ``smap`` weighted by ``pool_w``,
-    corrected by ``own_w`` at ``own_idx`` (shuffled AUC: all fixations minus the image's)."""
+    """Exact AUC of ``pos`` (ascending) against pixels ``pool_idx`` of ``smap`` weighted by
+    ``pool_w``, corrected by ``own_w`` at ``own_idx`` (shuffled AUC: all fixations minus
+    the image's)."""
     u, cnt, table, lo, scale = mw_prepare(pos)
     less = np.zeros(u.size + 1)
     equal = np.zeros(u.size)
@@ -636,8 +642,8 @@ def jittered_range(flat, amplitude, normal, base):
     return p_lo, p_hi, q_lo, q_hi
 
 
-@kernel
-def judd(p, amplitude, normal, mit, seed, stream, pos_idx, fixated):
+def judd(p: np.ndarray, amplitude: float, normal: bool, mit: bool, seed: int, stream: int,
+         pos_idx: np.ndarray, fixated: np.ndarray) -> tuple[float, bool]:
     """``(auc_judd, constant)`` of ``q = p + noise * amplitude``, without forming ``q``.
 
     Noise: uniform [0, 1) (MATLAB ``rand``) or standard normal (pysaliency ``randn``), from
@@ -653,7 +659,29 @@ def judd(p, amplitude, normal, mit, seed, stream, pos_idx, fixated):
     can hold ``q``'s minimum or maximum.  The counts, so the area, are those of the formed
     ``q``; a map with many values near the positives' (8-bit maps) draws most of its
     noise.  Gaps are found among the positives before normalisation and mapped to the
-    normalised ones' afterwards."""
+    normalised ones' afterwards.  The positives' values are drawn by one kernel, sorted by
+    numpy (see :func:`mw_prepare`) and counted by another."""
+    raw = judd_positives(p, amplitude, normal, seed, stream, pos_idx)
+    raw.sort()
+    return judd_sorted(p, amplitude, normal, mit, seed, stream, raw, fixated)
+
+
+@kernel
+def judd_positives(p, amplitude, normal, seed, stream, pos_idx):
+    """The positives' values before normalisation, ``p[i] + noise_i * amplitude`` for ``i``
+    in ``pos_idx`` (:func:`judd`)."""
+    flat = p.ravel()
+    base = _rng.start(seed, stream, _rng.JITTER, 0)
+    raw = np.empty(pos_idx.size)
+    for k in range(pos_idx.size):
+        i = pos_idx[k]
+        raw[k] = flat[i] + _noise(base, i, normal) * amplitude
+    return raw
+
+
+@kernel
+def judd_sorted(p, amplitude, normal, mit, seed, stream, raw, fixated):
+    """:func:`judd` from the positives' values ``raw`` (:func:`judd_positives`, ascending)."""
     flat = p.ravel()
     n = flat.size
     base = _rng.start(seed, stream, _rng.JITTER, 0)
@@ -668,11 +696,8 @@ def judd(p, amplitude, normal, mit, seed, stream, pos_idx, fixated):
             return np.nan, True
         shift = q_lo
         span = q_hi - q_lo
-    raw = np.empty(pos_idx.size)  # the positives' values before normalisation
-    pos = np.empty(pos_idx.size)
-    for k in range(pos_idx.size):
-        i = pos_idx[k]
-        raw[k] = flat[i] + _noise(base, i, normal) * amplitude
+    pos = np.empty(raw.size)  # ascending as raw is: the normalisation is monotone
+    for k in range(raw.size):
         pos[k] = (raw[k] - shift) / span
     u, cnt, table, lo, scale = mw_prepare(pos)
     m = u.size
@@ -735,7 +760,7 @@ def judd(p, amplitude, normal, mit, seed, stream, pos_idx, fixated):
                           less, equal)
     if n_neg <= 0.0:
         return np.nan, False
-    return _pysaliency_area(u, cnt, less, equal, n_neg, float(pos_idx.size)), False
+    return _pysaliency_area(u, cnt, less, equal, n_neg, float(raw.size)), False
 
 
 @kernel

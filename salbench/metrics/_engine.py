@@ -355,7 +355,7 @@ def _aucs(plan, p, stats, ws, ulin, every, seed, stream, pool, values, splits, w
     want = plan.metrics
     flat = p.ravel()
     if proto.auc == P.AUC_MANN_WHITNEY:
-        pos = flat[every]
+        pos = np.sort(flat[every])  # the kernels take them ascending (_auc.mw_prepare)
         # both, with a Mann-Whitney Judd: one pass over the map
         shared = {"auc_borji", "auc_judd"} <= set(want) and proto.judd == P.JUDD_MANN_WHITNEY
         if "auc_borji" in want:
@@ -457,7 +457,7 @@ def _judd_value(v: float, values: dict, why: dict) -> None:
 def _judd(plan, p, ulin, every, seed, stream, values, why):
     proto = plan.proto
     if proto.judd == P.JUDD_MANN_WHITNEY:
-        pos = p.ravel()[every]
+        pos = np.sort(p.ravel()[every])
         _judd_value(_auc.mw_map_aucs(pos, p, ulin, -np.ones(ulin.size))[1], values, why)
         return
     mit = proto.judd == P.JUDD_MIT
