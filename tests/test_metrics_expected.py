@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from salbench.metrics import auc_borji, sauc
-from salbench.metrics._auc import GRID_ARANGE, GRID_COLON, expected_grid_auc
+from salbench.metrics._auc import GRID_ARANGE, GRID_COLON, _sorted_union, expected_grid_auc
 
 import naive
 from conftest import random_fixations
@@ -43,6 +43,22 @@ def test_expected_equals_enumeration_without_replacement(kind, pos, pool, m):
              for d in itertools.permutations(pool, m)]
     got = expected_grid_auc(np.array(pos), np.array(pool), kind, 0.1, m, False)
     assert got == pytest.approx(np.mean(areas), abs=1e-12)
+
+
+@given(rows=st.lists(st.lists(st.one_of(special, st.floats(-1, 2)), max_size=12), min_size=1,
+                     max_size=6), ascending=st.booleans())
+def test_grid_union_is_numpys_unique(rows, ascending):
+    """The thresholds of all grids in one sorted array of distinct values, as ``np.unique``
+    gives them, from grids given ascending (as the grids come) or in any order, with
+    repeats within and between grids."""
+    width = max(len(r) for r in rows) + 1
+    grids = np.full((len(rows) + 1, width), np.nan)  # padding the union must not read
+    for j, r in enumerate(rows):
+        grids[j, :len(r)] = sorted(r) if ascending else r
+    lens = np.array([len(r) for r in rows] + [width], dtype=np.int64)
+    got = _sorted_union(grids, lens, len(rows))
+    want = np.unique(np.concatenate([np.asarray(r, dtype=float) for r in rows]))
+    np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize("protocol", ["replication", "mit"])
