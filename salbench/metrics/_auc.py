@@ -788,8 +788,14 @@ def judd_sorted(p, amplitude, normal, mit, seed, stream, raw, fixated):
     fv = np.empty(fixated.size)  # the fixated pixels are not negatives
     for k in range(fixated.size):
         fv[k] = flat[fixated[k]] + _noise(base, fixated[k], normal) * amplitude
-    n_neg = n + _mw_count(u, table, lo, scale, fv, np.arange(fv.size), -np.ones(fv.size),
-                          less, equal)
+    # their counts taken back: exact, as the counts are whole numbers
+    fix_less = np.zeros(m + 1)
+    fix_equal = np.zeros(m)
+    n_neg = n - _mw_count_all(u, table, lo, scale, fv, fix_less, fix_equal)
+    for k in range(m + 1):
+        less[k] -= fix_less[k]
+    for k in range(m):
+        equal[k] -= fix_equal[k]
     if n_neg <= 0.0:
         return np.nan, False
     return _pysaliency_area(u, cnt, less, equal, n_neg, float(raw.size)), False
