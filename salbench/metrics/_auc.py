@@ -227,8 +227,8 @@ def _key_less(a_n, a_s, b_n, b_s):
 def _sorted_union(grids, grid_len, n_keys):
     """The distinct values of ``grids[j, :grid_len[j]]`` for ``j < n_keys``, ascending (what
     ``np.unique`` of them all gives, without numba's sort, which takes over a second to
-    compile): each grid sorted by insertion (they come ascending, but for a rounding at
-    the colon operator's midpoint), then merged into the union one at a time."""
+    compile): each grid sorted by insertion (they come ascending, so this costs little
+    and assumes nothing), then merged into the union one at a time."""
     n_all = 0
     for j in range(n_keys):
         n_all += grid_len[j]
