@@ -296,3 +296,60 @@ def test_workers_fill_the_cache_and_the_kernels_then_load(tmp_path):
     assert warm["todo"] == []  # all cached: no worker starts
     assert warm["before"] == [0, 0] and warm["after"][0] == 0
     assert warm["value"] == cold["value"]
+
+
+# numba constructs that cost seconds of compiling in each process that compiles a kernel
+# using them (DEVELOPERS.md, "Kernel speed"): numba's sort (np.sort, np.unique, argsort,
+# .sort()) and an array assigned into a slice; numpy does the first outside the kernels,
+# a loop the second
+_SORTS = {"sort", "unique", "argsort"}
+
+
+def _kernel_functions():
+    import ast
+    from pathlib import Path
+
+    import salbench.metrics as metrics
+
+    for path in sorted(Path(metrics.__file__).parent.glob("_*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and any(
+                    (isinstance(d, ast.Name) and d.id == "kernel")
+                    or (isinstance(d, ast.Call) and isinstance(d.func, ast.Name)
+                        and d.func.id == "kernel") for d in node.decorator_list):
+                yield f"{path.name}:{node.name}", node
+
+
+def _slow_to_compile(fn) -> list[str]:
+    import ast
+
+    found = []
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in _SORTS:
+            found.append(f"line {node.lineno}: .{node.func.attr}()")
+        if isinstance(node, ast.Assign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            sliced = any(isinstance(t, ast.Subscript) and any(
+                isinstance(s, ast.Slice) for s in ast.walk(t.slice)) for t in targets)
+            if sliced and not isinstance(node.value, ast.Constant):
+                found.append(f"line {node.lineno}: a value assigned into a slice")
+    return sorted(found)
+
+
+def test_kernels_avoid_what_takes_seconds_to_compile():
+    kernels = dict(_kernel_functions())
+    assert {"_auc.py:mw_prepare", "_maps.py:centred_cov", "_blur.py:blur_r8_into"} \
+        <= set(kernels)
+    bad = {name: found for name, fn in kernels.items() if (found := _slow_to_compile(fn))}
+    assert not bad, bad
+
+
+def test_the_compile_cost_check_finds_both_constructs():
+    import ast
+
+    src = ("@kernel\ndef f(a, n):\n    s = np.sort(a)\n    b = np.empty(n)\n"
+           "    b[:n] = s[:n]\n    b[0:1] = 0.0\n    return b\n")
+    found = _slow_to_compile(ast.parse(src).body[0])
+    assert sorted(found) == ["line 3: .sort()", "line 5: a value assigned into a slice"]
