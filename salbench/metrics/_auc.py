@@ -228,7 +228,8 @@ def _sorted_union(grids, grid_len, n_keys):
     """The distinct values of ``grids[j, :grid_len[j]]`` for ``j < n_keys``, ascending (what
     ``np.unique`` of them all gives, without numba's sort, which takes over a second to
     compile): each grid sorted by insertion (they come ascending, so this costs little
-    and assumes nothing), then merged into the union one at a time."""
+    and assumes nothing), then merged into the union one at a time, two buffers taking
+    turns."""
     n_all = 0
     for j in range(n_keys):
         n_all += grid_len[j]
@@ -258,10 +259,9 @@ def _sorted_union(grids, grid_len, n_keys):
             if t == 0 or v != merged[t - 1]:
                 merged[t] = v
                 t += 1
-        for q in range(t):  # a loop: a slice assignment took ~3 s to compile
-            out[q] = merged[q]
+        out, merged = merged, out  # the union so far, without copying it back
         n = t
-    return out[:n].copy()
+    return out[:n]
 
 
 @kernel
