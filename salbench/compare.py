@@ -103,7 +103,8 @@ def paired_test(a, b, metric: str = "", higher_is_better: bool = True, seed: int
     keep = ~(np.isnan(a) | np.isnan(b))
     a, b = a[keep], b[keep]
     if a.size < 2:
-        raise UserError(f"{metric}: fewer than 2 images with both scores defined")
+        raise UserError(f"{metric}: fewer than 2 images with both scores defined",
+                        hint="compare on a metric both results scored (the rest are NaN)")
     d = a - b
     if np.all(d == 0):
         p_w = p_t = 1.0
@@ -149,7 +150,8 @@ def check_comparable(ra: Result, rb: Result) -> None:
         raise UserError("the results are on different data (dataset fingerprints "
                         f"{fa} and {fb} differ)", hint="score both on the same split")
     if ra.image_names != rb.image_names:
-        raise UserError("the results list different images (or in another order)")
+        raise UserError("the results list different images (or in another order)",
+                        hint="score both on the same split with this salbench")
 
 
 def scoring_differences(ra: Result, rb: Result, names: tuple[str, str]) -> list[str]:

@@ -47,4 +47,5 @@ def os_error(exc: OSError, path: str | os.PathLike, action: str = "read") -> Use
     if getattr(exc, "errno", None) == 28:  # ENOSPC
         return UserError("no space left on the device", p, "free some space or choose "
                          "another location")
-    return UserError(f"cannot {action} this path ({exc.strerror or type(exc).__name__})", p)
+    return UserError(f"cannot {action} this path ({exc.strerror or type(exc).__name__})", p,
+                     "check the path and the device, or choose another location")

@@ -57,14 +57,15 @@ def evaluate(predictions, split: Split, *, name: str, dataset_label: str | None 
     :class:`Result` per protocol named ``name``, and, with ``store``, save them there and
     rebuild that store's leaderboards (``literature``: reported rows shown beside them).
     """
-    from .metrics import get_protocol
+    from .metrics import PROTOCOLS, get_protocol
     from .metrics.dataset import PackedFixations, check_request, score_checked
 
     check_name(name, "result name")
     label = check_name(dataset_label or split.dataset, "dataset label")
     protos = [get_protocol(p) for p in protocols]
     if not protos:
-        raise UserError("no protocol requested")
+        raise UserError("no protocol requested", hint="name at least one: "
+                        + ", ".join(PROTOCOLS))
     wanted = {p.name: p.select_metrics(None if metrics is None else list(metrics))
               for p in protos}
     fixations = PackedFixations(split.fix_offsets, split.fix_rc)

@@ -99,15 +99,20 @@ def _parse(path: Path) -> Card:
     try:
         raw = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, OSError) as exc:
-        raise UserError(f"unreadable model card ({exc})", path) from None
+        raise UserError(f"unreadable model card ({exc})", path,
+                        "fix the card's TOML (see an existing card in the same folder)") from None
     _check_keys(raw, CARD_KEYS, path, "the card")
     missing = [k for k in REQUIRED if k not in raw]
     if missing:
-        raise UserError(f"model card lacks {', '.join(missing)}", path)
+        raise UserError(f"model card lacks {', '.join(missing)}", path,
+                        f"add {', '.join(missing)} (every card needs {', '.join(REQUIRED)})")
     if raw["kind"] not in KINDS:
-        raise UserError(f"kind must be one of {', '.join(KINDS)}, got {raw['kind']!r}", path)
+        raise UserError(f"kind must be one of {', '.join(KINDS)}, got {raw['kind']!r}", path,
+                        "set kind to one of them")
     if ":" not in raw["entry"]:
-        raise UserError(f"entry must be 'module:object', got {raw['entry']!r}", path)
+        raise UserError(f"entry must be 'module:object', got {raw['entry']!r}", path,
+                        "name the module and the object in it, e.g. "
+                        "'salbench.nets.baselines:CenterBias'")
     train = dict(raw.get("train", {}))
     check_keys(train, str(path))
     reported = []
@@ -116,10 +121,12 @@ def _parse(path: Path) -> Card:
         for k in scores:
             if k not in METRICS:
                 raise UserError(f"unknown key {k!r} in [[reported]] (neither a field nor a "
-                                f"metric){did_you_mean(k, [*REPORTED_KEYS, *METRICS])}", path)
+                                f"metric){did_you_mean(k, [*REPORTED_KEYS, *METRICS])}", path,
+                                f"use {', '.join(REPORTED_KEYS)} or a metric's name")
         for k in ("label", "source", "dataset", "protocol"):
             if k not in r:
-                raise UserError(f"a [[reported]] entry lacks {k!r}", path)
+                raise UserError(f"a [[reported]] entry lacks {k!r}", path,
+                                "give label, source, dataset and protocol in every entry")
         reported.append(Reported(label=r["label"], source=r["source"], dataset=r["dataset"],
                                  protocol=r["protocol"],
                                  scores={k: float(v) for k, v in scores.items()},
@@ -149,14 +156,15 @@ def _check_recipe(train: dict, arch, path: Path) -> None:
     try:
         weights = check_loss(train.get("loss", "mse"), train.get("loss_weights"))
     except ValueError as exc:
-        raise UserError(f"[train] {exc}", path) from None
+        raise UserError(f"[train] {exc}", path, "fix the card's loss settings") from None
     if needs_distribution(weights) and arch.output != OUTPUT_SOFTMAX:
         raise UserError(f"loss {train.get('loss')!r} compares distributions, and the variant's "
                         f"output is {arch.output!r}", path,
                         "use a variant with output = 'softmax'")
     if bool(arch.discriminator) != (float(train.get("adversarial_weight", 0)) > 0):
         raise UserError("a variant with a discriminator needs adversarial_weight > 0 in "
-                        "[train], and adversarial_weight needs such a variant", path)
+                        "[train], and adversarial_weight needs such a variant", path,
+                        "set both, or neither")
 
 
 @lru_cache(maxsize=1)
@@ -167,7 +175,8 @@ def cards() -> dict[str, Card]:
     for path in sorted(d.glob("*.toml")):
         card = _parse(path)
         if card.name in out:
-            raise UserError(f"duplicate model name {card.name!r}", path)
+            raise UserError(f"duplicate model name {card.name!r}", path,
+                            "give each card its own name")
         out[card.name] = card
     if not out:
         raise UserError("no model cards found", d, "reinstall salbench")
@@ -198,7 +207,8 @@ def load_object(entry: str) -> Any:
     try:
         return getattr(mod, obj)
     except AttributeError:
-        raise UserError(f"entry {entry!r}: {module} has no {obj!r}") from None
+        raise UserError(f"entry {entry!r}: {module} has no {obj!r}",
+                        hint="fix the card's entry") from None
 
 
 def create(name: str):

@@ -52,7 +52,8 @@ def check_name(name: str, what: str = "name") -> str:
     """A name that becomes a file name or a table cell: letters, digits and ``._@+=,-``,
     starting with a letter or digit, at most 100 characters (no path separators)."""
     if not isinstance(name, str) or not name:
-        raise UserError(f"{what} must be a non-empty string, got {name!r}")
+        raise UserError(f"{what} must be a non-empty string, got {name!r}",
+                        hint="give a name of letters, digits and ._@+=,-")
     if len(name) > NAME_MAX:
         raise UserError(f"{what} is {len(name)} characters long", name[:40] + "…",
                         f"use at most {NAME_MAX}")
@@ -171,7 +172,8 @@ def load(path: str | Path) -> Result:
     except (OSError, UnicodeDecodeError) as exc:
         if isinstance(exc, OSError):
             raise os_error(exc, path) from None
-        raise UserError("unreadable result file (not UTF-8 text)", path) from None
+        raise UserError("unreadable result file (not UTF-8 text)", path,
+                        "give a result JSON that salbench wrote") from None
     except json.JSONDecodeError as exc:
         raise UserError(f"unreadable result file (JSON error at line {exc.lineno})", path,
                         "regenerate it") from None
@@ -311,14 +313,16 @@ _UPGRADES = {1: _upgrade_1}
 
 def _upgrade(raw, source: str) -> dict:
     if not isinstance(raw, dict) or raw.get("schema") != SCHEMA:
-        raise UserError("not a salbench result file", source)
+        raise UserError("not a salbench result file", source,
+                        "give a result JSON that salbench wrote")
     v = raw.get("schema_version")
     if isinstance(v, bool) or not isinstance(v, int):
-        raise UserError(f"schema_version must be an integer, got {v!r}", source)
+        raise UserError(f"schema_version must be an integer, got {v!r}", source,
+                        "regenerate the file")
     if v > SCHEMA_VERSION:
         raise UserError(f"written by a newer salbench (schema {v})", source, "upgrade salbench")
     if v < 1:
-        raise UserError(f"unknown schema version {v}", source)
+        raise UserError(f"unknown schema version {v}", source, "regenerate the file")
     r = raw
     while v < SCHEMA_VERSION:
         r = _UPGRADES[v](r)
@@ -341,7 +345,7 @@ def _validated(r: dict, source: str) -> Result:
     try:
         check_name(r["name"], "result name")
     except UserError as exc:
-        raise UserError(f"invalid result: {exc.what}", source) from None
+        raise UserError(f"invalid result: {exc.what}", source, "regenerate the file") from None
     need(r.get("model") is None or isinstance(r.get("model"), str), "'model' must be a string")
     ds = r.get("dataset")
     need(isinstance(ds, dict), "'dataset' must be an object")
@@ -349,7 +353,7 @@ def _validated(r: dict, source: str) -> Result:
     try:
         check_name(ds["label"], "dataset label")
     except UserError as exc:
-        raise UserError(f"invalid result: {exc.what}", source) from None
+        raise UserError(f"invalid result: {exc.what}", source, "regenerate the file") from None
     need(ds.get("split", "val") in ("train", "val"), "'dataset.split' must be train or val")
     need(ds.get("fingerprint") is None or isinstance(ds.get("fingerprint"), str),
          "'dataset.fingerprint' must be a string")
@@ -449,7 +453,8 @@ class Store:
         path = self.root.joinpath(*parts)
         root = self.root.resolve()
         if root not in path.resolve().parents:  # belt and braces: names are checked above
-            raise UserError("refusing to write outside the store", path)
+            raise UserError("refusing to write outside the store", path,
+                            "choose a result name without path parts")
         return path
 
     def save(self, result: Result) -> Path:

@@ -3,6 +3,7 @@
 nothing written where it should not be.  (A real bug still shows its traceback: only
 salbench's own error type is caught.)"""
 
+import ast
 import json
 import pickle
 import shutil
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import salbench
 from salbench.cli import main
 
 N = 12  # val images of the tiny synthetic set (SALBENCH_SYNTH=24,12 in `workdir`)
@@ -242,19 +244,59 @@ def test_bad_input_ends_with_one_clear_line(workdir, monkeypatch, capsys, case):
             and argv[:2] != ["data", "prepare"]:
         argv = [*argv, "--dataset", "synth"] if argv[0] != "data" or argv[1] != "info" \
             else argv
+    ours = True
     try:
         code = main(argv)
     except SystemExit as exc:  # argparse's own errors
         code = exc.code
+        ours = False
     err = capsys.readouterr().err
     assert code == 2, err
     lines = [ln for ln in err.splitlines() if ln.startswith("salbench: error:")]
     assert len(lines) == 1 and "Traceback" not in err, err
     assert expect in lines[0], lines[0]
+    if ours:  # what to do comes after the "; " (or the known names of an unknown one)
+        assert "; " in lines[0], lines[0]
     if argv[0] in ("score", "compare", "plot", "metrics"):  # a refused command writes nothing
         after = {p.relative_to(workdir) for p in workdir.rglob("*")}
         new = {p for p in after - before if "results" not in p.parts}
         assert not new, new
+
+
+def _raises_without_hint(source: str, errors=("UserError",)) -> list[int]:
+    """Lines of ``source`` that build one of ``errors`` with no hint: neither a third
+    argument nor ``hint=``, and a message not made by ``suggest.unknown`` (which lists the
+    known names)."""
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) in errors):
+            continue
+        if len(node.args) >= 3 or any(k.arg == "hint" for k in node.keywords):
+            continue
+        first = node.args[0] if node.args else None
+        if isinstance(first, ast.Call) and getattr(first.func, "id", None) == "unknown":
+            continue
+        out.append(node.lineno)
+    return out
+
+
+def test_every_user_error_says_what_to_do():
+    """Each ``UserError`` salbench builds carries a hint, so the one line ends with what
+    to do; the check itself is tried on a raise with and without one."""
+    assert _raises_without_hint('raise UserError("bad", path)') == [1]
+    assert _raises_without_hint('raise UserError("bad", path, "fix it")') == []
+    assert _raises_without_hint('raise UserError("bad", hint="fix it")') == []
+    assert _raises_without_hint('raise UserError(unknown("metric", m, METRICS))') == []
+    root = Path(salbench.__file__).parent
+    sources = {path: path.read_text() for path in sorted(root.rglob("*.py"))}
+    errors = {"UserError"} | {  # and its subclasses
+        node.name for text in sources.values() for node in ast.walk(ast.parse(text))
+        if isinstance(node, ast.ClassDef)
+        and any(getattr(b, "id", None) == "UserError" for b in node.bases)}
+    assert "UnsafePickleError" in errors
+    missing = [f"{path.relative_to(root)}:{line}" for path, text in sources.items()
+               for line in _raises_without_hint(text, tuple(errors))]
+    assert not missing, missing
 
 
 def test_a_real_bug_keeps_its_traceback(workdir, monkeypatch):

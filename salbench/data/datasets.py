@@ -76,7 +76,8 @@ def resolve(name: str | None = None, data_dir: str | None = None, seed: int = 0,
         return DatasetSpec(name=name, data_dir=str(data_dir), auto=auto)
     sizes = _env_synth_sizes()
     if seed < 0 or seed >= 2**32:
-        raise UserError(f"--data-seed must be in [0, 2**32), got {seed}")
+        raise UserError(f"--data-seed must be in [0, 2**32), got {seed}",
+                        hint="e.g. --data-seed 0")
     return DatasetSpec(name="synth", seed=seed,
                        n_train=n_train if n_train is not None else sizes[0],
                        n_val=n_val if n_val is not None else sizes[1], auto=auto)
@@ -93,8 +94,8 @@ def _env_synth_sizes() -> tuple[int, int]:
     try:
         a, b = (int(v) for v in raw.split(","))
     except ValueError:
-        raise UserError(f"SALBENCH_SYNTH must be 'TRAIN,VAL' image counts, got {raw!r}") \
-            from None
+        raise UserError(f"SALBENCH_SYNTH must be 'TRAIN,VAL' image counts, got {raw!r}",
+                        hint="e.g. SALBENCH_SYNTH=64,32, or unset it") from None
     return a, b
 
 

@@ -111,7 +111,8 @@ def read_for_split(path: str | Path, split: Split):
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise UserError(f"prediction {i} ({split.file_names[i]}) has NaN or infinite "
-                            f"values ({int(bad.sum())} prediction(s) affected)", path)
+                            f"values ({int(bad.sum())} prediction(s) affected)", path,
+                            "replace them before saving (e.g. np.nan_to_num) or fix the model")
     return preds
 
 

@@ -44,11 +44,12 @@ class _RestrictedUnpickler(pickle.Unpickler):
             return super().find_class(module, name)
         raise UnsafePickleError(
             f"{self._source}: refused to load global '{module}.{name}': salbench unpickles "
-            "only builtin containers, numbers, strings and numpy arrays (convert the file to "
-            ".npz to avoid pickle altogether)")
+            "only builtin containers, numbers, strings and numpy arrays",
+            hint="convert the file to .npz to avoid pickle altogether")
 
     def persistent_load(self, pid: Any) -> Any:
-        raise UnsafePickleError(f"{self._source}: persistent ids are not allowed in pickles")
+        raise UnsafePickleError(f"{self._source}: persistent ids are not allowed in pickles",
+                                hint="convert the file to .npz to avoid pickle altogether")
 
 
 def load(path: str | Path) -> Any:
@@ -71,4 +72,5 @@ def loads(data: bytes, source: str = "<bytes>") -> Any:
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError,
             AttributeError, MemoryError, UnicodeDecodeError) as exc:
         raise UserError(f"{source}: not a readable pickle ({type(exc).__name__}: {exc}); "
-                         "is the file truncated or corrupt?") from None
+                         "is the file truncated or corrupt?",
+                        hint="write it again, or convert it to .npz") from None

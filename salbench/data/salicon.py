@@ -86,7 +86,8 @@ def prepare(src: str | Path, out: str | Path, edition: int | str = "auto",
     if not src.is_dir():
         raise UserError("no such directory", src, "point --from at the SALICON release")
     if fixations not in ("fixations", "mouse"):
-        raise UserError("--fixations must be 'fixations' or 'mouse'")
+        raise UserError("--fixations must be 'fixations' or 'mouse'",
+                        hint="'fixations' (the default) or 'mouse' for the raw samples")
     if edition in ("auto", None):
         ed = detect_edition(src)
     else:
@@ -176,7 +177,8 @@ def _records_2017(src: Path, which: str, report: Report) -> dict[str, list[_Reco
                     if xy.size == 0:
                         continue
                     if xy.shape[1] != 2:
-                        raise UserError(f"gaze({obs + 1}).{which} has shape {xy.shape}")
+                        raise UserError(f"gaze({obs + 1}).{which} has shape {xy.shape}",
+                                        hint="expected (N, 2) (x, y) points")
                     points.append((np.stack([xy[:, 1] - 1, xy[:, 0] - 1], 1), obs, str(mat)))
             except Exception as exc:  # any unreadable file is skipped and listed
                 report.unreadable.append((str(mat), f"{type(exc).__name__}: {exc}"))
@@ -262,14 +264,16 @@ def _build_split(split: str, recs: list[_Record], report: Report
     for rec in track(recs, f"SALICON {split}"):
         try:
             if rec.image is None:
-                raise UserError(f"no image file for {rec.name}")
+                raise UserError(f"no image file for {rec.name}",
+                                hint="put it in the release's images folder")
             with Image.open(rec.image) as im:
                 rgb = im.convert("RGB")
                 rgb.load()
             h, w = rgb.height, rgb.width
             if rec.shape is not None and rec.shape != (h, w):
                 raise UserError(f"image is {h}x{w} but its annotation says "
-                                f"{rec.shape[0]}x{rec.shape[1]}")
+                                f"{rec.shape[0]}x{rec.shape[1]}",
+                                hint="check that the image and annotation belong together")
         except Exception as exc:  # skip and list the image, do not crash
             report.unreadable.append((str(rec.image or rec.name), f"{type(exc).__name__}: "
                                                                   f"{exc}"))
@@ -299,7 +303,8 @@ def _build_split(split: str, recs: list[_Record], report: Report
                     grey = m.convert("L")
                     grey.load()
                 if grey.size != (w, h):
-                    raise UserError(f"map is {grey.height}x{grey.width}, image {h}x{w}")
+                    raise UserError(f"map is {grey.height}x{grey.width}, image {h}x{w}",
+                                    hint="give the map at the image's size")
                 y = np.asarray(grey.resize((MAP_SIDE, MAP_SIDE), Image.BICUBIC),
                                dtype=np.float32) / 255.0
                 if split == "val":

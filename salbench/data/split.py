@@ -21,6 +21,9 @@ from ..io import atomic_write
 
 FORMAT = "salbench-split"
 FORMAT_VERSION = 1
+# what to do about a split that fails its checks: it is made, not edited by hand
+REMAKE = ("make it again (salbench data synth --force, salbench data prepare), or fix the "
+          "file it was read from")
 INPUT_SIDE = 96  # model inputs are 3 x 96 x 96
 MAP_SIDE = 48  # the shallow network's output and the targets: 48 x 48
 INPUT_SHAPE = (3, INPUT_SIDE, INPUT_SIDE)
@@ -89,7 +92,9 @@ class Split:
         """The original image (H, W, 3) uint8, read or rendered on demand."""
         if self.image_loader is None:
             raise UserError(f"{self.dataset}/{self.name}: original images are not available "
-                             "(prepare the dataset with its images directory)")
+                             "(prepare the dataset with its images directory)",
+                            hint="keep the release's images where 'salbench data prepare "
+                                 "--from' read them, or prepare it again")
         return self.image_loader(i)
 
     @property
@@ -185,7 +190,7 @@ class Split:
 
         def need(cond: bool, what: str) -> None:
             if not cond:
-                raise UserError(f"{source}: {what}")
+                raise UserError(f"{source}: {what}", hint=REMAKE)
 
         need(self.inputs.ndim == 4 and self.inputs.shape[1:] == INPUT_SHAPE,
              f"inputs have shape {self.inputs.shape}, expected (N, 3, 96, 96)")
@@ -216,7 +221,7 @@ class Split:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise UserError(f"{source}: item {i} ({self.file_names[i]}): target values must "
-                             "be finite and in [0, 1]")
+                             "be finite and in [0, 1]", hint=REMAKE)
         if self.inputs.dtype == np.float32:
             lo = self.inputs.reshape(n, -1).min(axis=1)
             hi = self.inputs.reshape(n, -1).max(axis=1)
@@ -224,7 +229,7 @@ class Split:
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
                 raise UserError(f"{source}: item {i} ({self.file_names[i]}): float inputs "
-                                 "must be finite and in [0, 1]")
+                                 "must be finite and in [0, 1]", hint=REMAKE)
         if len(self.fix_rc):
             img = np.repeat(np.arange(n), np.diff(self.fix_offsets))
             h = self.sizes[img, 0]
@@ -235,7 +240,8 @@ class Split:
                 j = int(np.flatnonzero(bad)[0])
                 i = int(img[j])
                 raise UserError(f"{source}: item {i} ({self.file_names[i]}): fixation "
-                                 f"(row={r[j]}, col={c[j]}) outside the {h[j]}x{w[j]} image")
+                                 f"(row={r[j]}, col={c[j]}) outside the {h[j]}x{w[j]} image",
+                                 hint=REMAKE)
 
 
 class LazyMaps:
@@ -280,23 +286,25 @@ def load_split(path: str | Path, image_loader: Callable[[int], np.ndarray] | Non
     """Read a split written by :func:`save_split`; errors name the file and the key."""
     path = Path(path)
     if not path.exists():
-        raise UserError(f"{path}: no such split file")
+        raise UserError(f"{path}: no such split file", hint=REMAKE)
     try:
         with np.load(path, allow_pickle=False) as z:
             keys = set(z.files)
             missing = [k for k in (*_ARRAYS, "meta") if k not in keys]
             if missing:
-                raise UserError(f"{path}: not a salbench split (missing {', '.join(missing)})")
+                raise UserError(f"{path}: not a salbench split (missing {', '.join(missing)})",
+                                hint=REMAKE)
             data = {k: z[k] for k in _ARRAYS}
             extras = {k[len("extra__"):]: z[k] for k in keys if k.startswith("extra__")}
             meta = json.loads(str(z["meta"]))
     except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
-        raise UserError(f"{path}: truncated or corrupt split file ({exc})") from None
+        raise UserError(f"{path}: truncated or corrupt split file ({exc})",
+                        hint=REMAKE) from None
     if meta.get("format") != FORMAT:
-        raise UserError(f"{path}: not a salbench split file")
+        raise UserError(f"{path}: not a salbench split file", hint=REMAKE)
     if meta.get("version", 0) > FORMAT_VERSION:
         raise UserError(f"{path}: written by a newer salbench (format "
-                         f"{meta['version']} > {FORMAT_VERSION}); upgrade salbench")
+                         f"{meta['version']} > {FORMAT_VERSION})", hint="upgrade salbench")
     dataset = meta.pop("dataset", "?")
     name = meta.pop("name", "?")
     for k in ("format", "version"):
@@ -305,5 +313,5 @@ def load_split(path: str | Path, image_loader: Callable[[int], np.ndarray] | Non
         split = Split(dataset=dataset, name=name, extras=extras, meta=meta,
                       image_loader=image_loader, **data)
     except ValueError as exc:
-        raise UserError(f"{path}: {exc}") from None
+        raise UserError(f"{path}: {exc}", hint=REMAKE) from None
     return split

@@ -27,6 +27,9 @@ from . import safe_pickle
 from .split import INPUT_SHAPE, MAP_PIXELS, MAP_SIDE, TARGET_SHAPE, Split, load_split, save_split
 
 STUDY_FILES = ("train.pkl", "val.pkl")
+# what to do about an item that is not in the study's layout
+LAYOUT = ("each item must be a dict of X (3x96x96 in [0, 1]), y (48x48 in [0, 1]) and "
+          "file_name, with y_original and X_original in val.pkl: check the file")
 
 
 def _items(path: Path) -> list:
@@ -41,7 +44,8 @@ def _numeric(value, what: str, where) -> np.ndarray:
     """``value`` as an array, refused unless its dtype is real numeric."""
     a = np.asarray(value)
     if a.dtype == object or a.dtype == bool or not np.issubdtype(a.dtype, np.number):
-        raise UserError(f"{what} not numeric ({a.dtype})", where)
+        raise UserError(f"{what} not numeric ({a.dtype})", where,
+                        "save numbers (float or integer arrays)")
     if np.iscomplexobj(a):
         raise UserError(f"{what} complex ({a.dtype})", where,
                         "save real values (e.g. the magnitude) explicitly")
@@ -50,17 +54,19 @@ def _numeric(value, what: str, where) -> np.ndarray:
 
 def _field(path: Path, i: int, item, key: str, shape=None, ndim=None) -> np.ndarray:
     if not isinstance(item, dict):
-        raise UserError(f"item {i}: expected a dict, got {type(item).__name__}", path)
+        raise UserError(f"item {i}: expected a dict, got {type(item).__name__}", path, LAYOUT)
     if key not in item:
-        raise UserError(f"item {i}: missing key {key!r} (has {sorted(item)})", path)
+        raise UserError(f"item {i}: missing key {key!r} (has {sorted(item)})", path, LAYOUT)
     a = _numeric(item[key], f"item {i}: key {key!r} is", path)
     if shape is not None and a.shape != shape:
-        raise UserError(f"item {i}: key {key!r} has shape {a.shape}, expected {shape}", path)
+        raise UserError(f"item {i}: key {key!r} has shape {a.shape}, expected {shape}", path,
+                        LAYOUT)
     if ndim is not None and a.ndim != ndim:
         raise UserError(f"item {i}: key {key!r} has shape {a.shape}, expected {ndim} "
-                        "dimensions", path)
+                        "dimensions", path, LAYOUT)
     if not np.isfinite(a).all():
-        raise UserError(f"item {i}: key {key!r} has NaN or infinite values", path)
+        raise UserError(f"item {i}: key {key!r} has NaN or infinite values", path,
+                        "replace them in the file (e.g. np.nan_to_num) or drop the item")
     return a
 
 
@@ -68,7 +74,7 @@ def _unit(path: Path, i: int, key: str, x: np.ndarray) -> np.ndarray:
     lo, hi = float(x.min()), float(x.max())
     if lo < 0 or hi > 1:
         raise UserError(f"item {i}: {key!r} values lie in [{lo:g}, {hi:g}], expected [0, 1]",
-                        path)
+                        path, "scale the values to [0, 1] in the file")
     return x.astype(np.float32)
 
 
@@ -270,7 +276,7 @@ def read_predictions(path: str | Path) -> np.ndarray:
             arr = _stack(path, data)
         else:
             raise UserError(f"expected a list of 2304-vectors, got {type(data).__name__}",
-                            path)
+                            path, "save one flattened 48x48 map per val item, in val order")
     elif suffix == ".npz":
         try:
             with np.load(path, allow_pickle=False) as z:
@@ -282,12 +288,14 @@ def read_predictions(path: str | Path) -> np.ndarray:
         except (OSError, EOFError, zipfile.BadZipFile, ValueError) as exc:
             if isinstance(exc, UserError):
                 raise
-            raise UserError(f"truncated or corrupt .npz ({exc})", path) from None
+            raise UserError(f"truncated or corrupt .npz ({exc})", path,
+                            "write it again (np.savez)") from None
     elif suffix == ".npy":
         try:
             arr = np.load(path, allow_pickle=False)
         except (OSError, EOFError, ValueError) as exc:
-            raise UserError(f"unreadable .npy ({exc})", path) from None
+            raise UserError(f"unreadable .npy ({exc})", path,
+                            "write it again (np.save; object arrays are not read)") from None
     else:
         raise UserError(f"unknown predictions format {suffix!r}", path,
                         "use .pkl, .npz, .npy or a folder of PNG maps")
@@ -300,7 +308,8 @@ def _stack(path: Path, items: list) -> np.ndarray:
         a = _numeric(v, f"prediction {i} is", path)
         if a.size != MAP_PIXELS:
             raise UserError(f"prediction {i} has {a.size} values (shape {a.shape}), expected "
-                            f"{MAP_PIXELS} (a 48x48 map)", path)
+                            f"{MAP_PIXELS} (a 48x48 map)", path,
+                            "save one 48x48 map per val item (the network's output size)")
         out.append(a.reshape(MAP_SIDE, MAP_SIDE))
     return np.stack(out) if out else np.zeros((0, *TARGET_SHAPE), np.float32)
 

@@ -25,14 +25,18 @@ def saliency_map(smap, name: str = "image") -> np.ndarray:
                         "fill them explicitly first (np.ma.filled)")
     a = np.asarray(smap)
     if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
-        raise UserError(f"saliency map must be numeric, got dtype {a.dtype}", name)
+        raise UserError(f"saliency map must be numeric, got dtype {a.dtype}", name,
+                        "convert it to a float array first")
     if np.iscomplexobj(a):
         raise UserError(f"saliency map must be real, got dtype {a.dtype}", name,
                         "pass its real part or magnitude explicitly")
     if a.ndim != 2:
-        raise UserError(f"saliency map must be 2-D (H, W), got shape {a.shape}", name)
+        raise UserError(f"saliency map must be 2-D (H, W), got shape {a.shape}", name,
+                        "give one grey map per image (a colour image: convert it to grey "
+                        "first; a batch: one map at a time)")
     if a.size == 0:
-        raise UserError(f"saliency map is empty (shape {a.shape})", name)
+        raise UserError(f"saliency map is empty (shape {a.shape})", name,
+                        "give a map with at least one pixel")
     return a
 
 
@@ -40,7 +44,8 @@ def counter(value, what: str = "seed") -> int:
     """A seed or stream of the counter-based draws: an integer in [0, 2**64)."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer) \
             or not 0 <= int(value) < 2**64:
-        raise UserError(f"{what} must be an integer in [0, 2**64), got {value!r}")
+        raise UserError(f"{what} must be an integer in [0, 2**64), got {value!r}",
+                        hint=f"e.g. {what}=0")
     return int(value)
 
 
@@ -107,11 +112,14 @@ def image_shape(shape, name: str = "image") -> tuple[int, int]:
     try:
         h, w = (int(v) for v in shape)
     except (TypeError, ValueError, OverflowError):
-        raise UserError(f"image shape must be (height, width), got {shape!r}", name) from None
+        raise UserError(f"image shape must be (height, width), got {shape!r}", name,
+                        "give two whole numbers, e.g. (480, 640)") from None
     if h <= 0 or w <= 0 or (h, w) != tuple(np.asarray(shape).tolist()):
-        raise UserError(f"image shape must be two positive integers, got {shape!r}", name)
+        raise UserError(f"image shape must be two positive integers, got {shape!r}", name,
+                        "give two whole numbers, e.g. (480, 640)")
     if h * w > 2**31:
-        raise UserError(f"image of {h}x{w} pixels is too large to score", name)
+        raise UserError(f"image of {h}x{w} pixels is too large to score", name,
+                        "score it at a smaller size (at most 2**31 pixels)")
     return h, w
 
 
@@ -122,14 +130,15 @@ def fixation_array(fix, name: str | None = "image", what: str = "fixations") -> 
         a = np.asarray(fix)
     except ValueError:  # ragged nesting
         raise UserError(f"{what} must be an (N, 2) array of (row, col); got ragged sequences",
-                        name) from None
+                        name, "give two coordinates per fixation") from None
     if a.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
     if a.ndim != 2 or a.shape[1] != 2:
         raise UserError(f"{what} must be an (N, 2) array of (row, col), got shape {a.shape}",
-                        name)
+                        name, "give one (row, col) pair per fixation")
     if a.dtype == bool or not np.issubdtype(a.dtype, np.number) or np.iscomplexobj(a):
-        raise UserError(f"{what} must be integer pixel coordinates, got {a.dtype}", name)
+        raise UserError(f"{what} must be integer pixel coordinates, got {a.dtype}", name,
+                        "give 0-based (row, col) pixel indices")
     return a
 
 

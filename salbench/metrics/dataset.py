@@ -128,7 +128,8 @@ def _predictions(predictions) -> Sequence:
             return predictions
         if predictions.ndim == 2 and predictions.dtype != object:
             raise UserError(f"predictions must be a sequence of 2-D maps or an (N, H, W) "
-                            f"array; got one array of shape {predictions.shape}")
+                            f"array; got one array of shape {predictions.shape}",
+                            hint="wrap a single map as a list: [m]")
     return predictions if isinstance(predictions, Sequence) else list(predictions)
 
 
@@ -147,16 +148,19 @@ def check_request(protocol, metrics, predictions, fixations, shapes, *, names=No
     preds = _predictions(predictions)
     n = len(preds)
     if n == 0:
-        raise UserError("no predictions to score")
+        raise UserError("no predictions to score", hint="give one map per image")
     names = [f"image {i}" for i in range(n)] if names is None else [str(s) for s in names]
     if len(names) != n:
-        raise UserError(f"got {n} predictions but {len(names)} names")
+        raise UserError(f"got {n} predictions but {len(names)} names",
+                        hint="give one name per prediction")
     packed = _checked_packing(PackedFixations.of(fixations, names), names)
     if len(packed) != n:
-        raise UserError(f"got {n} predictions but fixations for {len(packed)} images")
+        raise UserError(f"got {n} predictions but fixations for {len(packed)} images",
+                        hint="give one prediction per image, in the same order")
     shp = np.asarray(shapes)
     if shp.shape != (n, 2):
-        raise UserError(f"shapes must be ({n}, 2) (height, width) per image, got {shp.shape}")
+        raise UserError(f"shapes must be ({n}, 2) (height, width) per image, got {shp.shape}",
+                        hint="give each image's original size")
     sizes = np.empty((n, 2), dtype=np.int64)
     for i in range(n):
         sizes[i] = _validate.image_shape(shp[i], names[i])
@@ -170,7 +174,8 @@ def check_request(protocol, metrics, predictions, fixations, shapes, *, names=No
         _check_pool(proto, n, sizes)
     if gt_maps is not None:
         if len(gt_maps) != n:
-            raise UserError(f"got {n} predictions but {len(gt_maps)} ground-truth maps")
+            raise UserError(f"got {n} predictions but {len(gt_maps)} ground-truth maps",
+                            hint="give one ground-truth map per image")
         _each(lambda i: _validate.ground_truth_map(gt_maps[i], names[i]), n, threads)
     elif proto.ground_truth == P.GT_MAPS and set(wanted) & {"cc", "kld", "sim", "emd"}:
         raise UserError(f"protocol {proto.name!r} scores against given ground-truth maps, and "
@@ -187,18 +192,21 @@ def _checked_packing(packed: PackedFixations, names: list[str]) -> PackedFixatio
     rc = _validate.fixation_array(packed.rc, None)
     if off.ndim != 1 or not off.size or not np.issubdtype(off.dtype, np.integer):
         raise UserError(f"fixation offsets must be a 1-D integer array (one more than the "
-                        f"images), got shape {off.shape} of {off.dtype}")
+                        f"images), got shape {off.shape} of {off.dtype}",
+                        hint="or pass one (N, 2) array of (row, col) per image")
     off = off.astype(np.int64, copy=False)  # unsigned differences would wrap, not go negative
     n_fix = rc.shape[0]
     if off[0] != 0 or off[-1] != n_fix:
         raise UserError(f"fixation offsets run from {off[0]} to {off[-1]}, but must run from 0 "
-                        f"to the number of fixations, {n_fix}")
+                        f"to the number of fixations, {n_fix}",
+                        hint="or pass one (N, 2) array of (row, col) per image")
     down = np.flatnonzero(np.diff(off) < 0)
     if down.size:
         i = int(down[0])
         raise UserError(f"fixation offsets decrease: this image's fixations would end at "
                         f"{off[i + 1]}, before they start at {off[i]}",
-                        names[i] if i < len(names) else f"image {i}")
+                        names[i] if i < len(names) else f"image {i}",
+                        "or pass one (N, 2) array of (row, col) per image")
     if off is packed.offsets and rc is packed.rc:
         return packed
     return PackedFixations(off, rc)
@@ -300,7 +308,7 @@ def _check_threads(threads) -> None:
     if threads is not None and (isinstance(threads, bool) or not isinstance(
             threads, int | np.integer) or threads < 1):
         raise UserError(f"threads must be a whole number >= 1 (or None: numba's), got "
-                        f"{threads!r}")
+                        f"{threads!r}", hint="e.g. threads=2")
 
 
 def score_checked(checked: Checked, *, seed: int = 0, baseline: np.ndarray | None = None,

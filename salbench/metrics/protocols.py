@@ -220,12 +220,14 @@ class Protocol:
             v = getattr(self, f)
             if v not in options:
                 raise UserError(f"protocol field {f} = {v!r} is not one of "
-                                f"{', '.join(options)}{did_you_mean(str(v), options)}")
+                                f"{', '.join(options)}{did_you_mean(str(v), options)}",
+                                hint="salbench metrics --protocol NAME lists a "
+                                     "protocol's choices")
         for m in self.metrics:
             _check_known(m)
         if self.auc != AUC_MANN_WHITNEY and self.splits < 1:
             raise UserError(f"protocol field splits must be at least 1 for a grid AUC, "
-                            f"got {self.splits}")
+                            f"got {self.splits}", hint="e.g. splits=100")
 
     @property
     def base_name(self) -> str:
@@ -279,7 +281,8 @@ class Protocol:
             if m not in out:
                 out.append(m)
         if not out:
-            raise UserError("no metrics requested")
+            raise UserError("no metrics requested",
+                            hint=f"name at least one of {', '.join(self.metrics)}")
         return tuple(out)
 
     def select_metrics(self, metrics) -> tuple[str, ...]:

@@ -77,13 +77,16 @@ def load(path: str | Path, model_name: str | None = None) -> dict:
     except Exception as exc:  # torch raises many types for corrupt or foreign files
         first = str(exc).splitlines()[0] if str(exc) else ""
         raise UserError(f"corrupt or not a salbench checkpoint ({type(exc).__name__}: "
-                        f"{first[:200]})", path) from None
+                        f"{first[:200]})", path, "delete it (an earlier checkpoint resumes) or "
+                        "give another") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise UserError("not a salbench checkpoint", path)
+        raise UserError("not a salbench checkpoint", path,
+                        "give a checkpoint-*.pt file that salbench wrote")
     if state.get("version", 0) > VERSION:
         raise UserError("written by a newer salbench", path, "upgrade salbench")
     if model_name is not None and state.get("model") != model_name:
-        raise UserError(f"a checkpoint of {state.get('model')!r}, not {model_name!r}", path)
+        raise UserError(f"a checkpoint of {state.get('model')!r}, not {model_name!r}", path,
+                        f"give a checkpoint of {model_name!r}, or run {state.get('model')!r}")
     return state
 
 

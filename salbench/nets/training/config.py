@@ -15,6 +15,8 @@ OPTIMIZERS = ("sgd", "adam")
 AMP_MODES = ("auto", "bf16", "off")
 GRAPHS = "reduce-overhead"  # torch.compile's mode that replays CUDA graphs
 COMPILE_MODES = ("auto", "on", "off", GRAPHS)
+# where a training setting comes from, for the error that refuses one
+TRAIN_HINT = "give another value (the command's option, the card's [train] or TrainConfig)"
 
 
 @dataclass
@@ -55,7 +57,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         def need(cond: bool, what: str) -> None:
             if not cond:
-                raise UserError(f"training setting {what}")
+                raise UserError(f"training setting {what}", hint=TRAIN_HINT)
 
         # types first (a card's TOML or a Python caller may give 1.5, "0.9" or true): the
         # range checks below would raise a TypeError or let a truncation through
@@ -102,7 +104,7 @@ class TrainConfig:
         try:
             self.loss_weights = check_loss(self.loss, self.loss_weights)
         except ValueError as exc:
-            raise UserError(f"training setting {exc}") from None
+            raise UserError(f"training setting {exc}", hint=TRAIN_HINT) from None
 
     def lr(self, epoch: int) -> float:
         """``linspace(lr_start, lr_end, epochs)[epoch]``."""
