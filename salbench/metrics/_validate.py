@@ -45,7 +45,7 @@ def counter(value, what: str = "seed") -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) \
             or not 0 <= int(value) < 2**64:
         raise UserError(f"{what} must be an integer in [0, 2**64), got {value!r}",
-                        hint=f"e.g. {what}=0")
+                        hint="give a whole number such as 0")
     return int(value)
 
 
@@ -116,7 +116,7 @@ def image_shape(shape, name: str = "image") -> tuple[int, int]:
                         "give two whole numbers, e.g. (480, 640)") from None
     if h <= 0 or w <= 0 or (h, w) != tuple(np.asarray(shape).tolist()):
         raise UserError(f"image shape must be two positive integers, got {shape!r}", name,
-                        "give two whole numbers, e.g. (480, 640)")
+                        "give two whole numbers above 0, e.g. (480, 640)")
     if h * w > 2**31:
         raise UserError(f"image of {h}x{w} pixels is too large to score", name,
                         "score it at a smaller size (at most 2**31 pixels)")
