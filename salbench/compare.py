@@ -30,6 +30,12 @@ def format_p(p: float) -> str:
     return f"< {TINY_P:g}" if p < TINY_P else f"{p:.3g}"
 
 
+def p_clause(p: float) -> str:
+    """``p = 0.0123``, or ``p < 1e-16`` below float precision."""
+    text = format_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
 @dataclass
 class PairedTest:
     metric: str
@@ -81,11 +87,11 @@ class PairedTest:
     def sentence(self, name_a: str = "A", name_b: str = "B") -> str:
         direction = "higher" if self.higher_is_better else "lower"
         adj = "" if self.p_adjusted is None else \
-            f" ({self.correction}-corrected {format_p(self.p_adjusted)})"
+            f" ({self.correction}-corrected {p_clause(self.p_adjusted)})"
         return (f"{self.metric} ({direction} is better): {name_a} {self.mean_a:.4f} vs "
                 f"{name_b} {self.mean_b:.4f}, difference {self.mean_diff:+.4f} (95% CI "
-                f"{self.ci95[0]:+.4f} to {self.ci95[1]:+.4f}) over {self.n} images; Wilcoxon p "
-                f"= {format_p(self.p_wilcoxon)}{adj}, paired t p = {format_p(self.p_ttest)}: "
+                f"{self.ci95[0]:+.4f} to {self.ci95[1]:+.4f}) over {self.n} images; Wilcoxon "
+                f"{p_clause(self.p_wilcoxon)}{adj}, paired t {p_clause(self.p_ttest)}: "
                 f"{self.verdict(name_a, name_b)} at alpha = {self.alpha}")
 
 

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from salbench.cli import main
-from salbench.compare import compare, format_p, holm, paired_test
+from salbench.compare import compare, format_p, holm, p_clause, paired_test
 from salbench.data import DatasetSpec, load
 from salbench.evaluate import evaluate
 from salbench.leaderboard import markdown, rebuild, table
@@ -361,6 +361,18 @@ def test_holm_correction(rng):
     assert all(t.p_adjusted >= t.p_wilcoxon for t in tests)
     assert all(t.correction == "Holm" for t in tests)
     assert format_p(0.0) == "< 1e-16" and format_p(0.0123) == "0.0123"
+    assert p_clause(0.0) == "p < 1e-16" and p_clause(0.0123) == "p = 0.0123"
+
+
+def test_sentence_reads_p_below_precision_as_less_than():
+    """A difference on every one of 500 images: both p-values print as ``p < 1e-16``."""
+    rng = np.random.default_rng(3)
+    b = rng.random(500)
+    t = paired_test(b + 0.1 + rng.random(500) * 0.01, b, "cc")
+    holm([t, paired_test(b + 0.2, b, "sauc")])  # two tests: a correction is reported
+    text = t.sentence("a", "b")
+    assert t.p_wilcoxon < 1e-16 and t.p_ttest < 1e-16
+    assert "Wilcoxon p < 1e-16 (Holm-corrected p < 1e-16), paired t p < 1e-16" in text, text
 
 
 def test_compare_cli(workdir, val, capsys):
@@ -375,6 +387,7 @@ def test_compare_cli(workdir, val, capsys):
     out = capsys.readouterr().out
     assert "cc (higher is better): good" in out and "good is better" in out
     assert "kld (lower is better)" in out and "Holm-corrected" in out
+    assert "Wilcoxon p" in out and "p = <" not in out  # "p < 1e-16", not "p = < 1e-16"
     assert main(["compare", "god", "blurry", "--protocol", "exact"]) == 2
     assert "did you mean 'good'" in capsys.readouterr().err
     st = Store(_store())
