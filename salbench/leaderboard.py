@@ -192,6 +192,12 @@ def markdown(df: pd.DataFrame, dataset: str, protocol: str,
                      f"`{cell(r['protocol'])}`"] + [f"{r[m]:.3f}" if m in r else ""
                                                     for m in cols]
             lines.append("| " + " | ".join(cells) + " |")
+        # each row's full source and note (the table shows its label)
+        sources = [(r["label"], "; ".join(cell(r[k]) for k in ("source", "note") if r.get(k)))
+                   for r in lit]
+        if any(text for _, text in sources):
+            lines += ["", "Sources:", ""]
+            lines += [f"- {cell(label)}: {text}" for label, text in sources if text]
         lines.append("")
     return "\n".join(lines)
 

@@ -340,7 +340,7 @@ def test_paired_test_finds_a_planted_difference_and_not_a_null_one(rng):
     assert kld.better == "B"  # lower KLD wins
     assert kld.p_ttest == 0.0  # a constant shift: no variance, not a NaN p-value
     assert "B is better" in kld.sentence() and "(lower is better)" in kld.sentence()
-    assert "p = < 1e-16" in kld.sentence()  # not "p = 0"
+    assert "p < 1e-16" in kld.sentence()  # not "p = 0"
 
 
 def test_verdict_agrees_with_its_ci_and_test():
@@ -387,7 +387,7 @@ def test_compare_cli(workdir, val, capsys):
     out = capsys.readouterr().out
     assert "cc (higher is better): good" in out and "good is better" in out
     assert "kld (lower is better)" in out and "Holm-corrected" in out
-    assert "Wilcoxon p" in out and "p = <" not in out  # "p < 1e-16", not "p = < 1e-16"
+    assert "Wilcoxon p" in out and "p = <" not in out  # "p < 1e-16", not "p < 1e-16"
     assert main(["compare", "god", "blurry", "--protocol", "exact"]) == 2
     assert "did you mean 'good'" in capsys.readouterr().err
     st = Store(_store())
@@ -510,6 +510,9 @@ def test_leaderboard_keeps_literature_separate(tmp_path):
     measured, lit = md.split("## Reported in the literature")
     assert "| 1 | `shallow-pan` | 0.400" in measured
     assert "0.659" not in measured and "0.659" in lit  # never mixed
+    # each row's full source and note beneath the table (the table shows its label)
+    assert "- Pan et al. 2016: deep convnet: Pan et al., Shallow and Deep Convolutional " \
+        "Networks for Saliency Prediction, CVPR 2016; the paper's own evaluation" in lit
     csv = pd.read_csv(tmp_path / "store" / "synth-replication.csv")
     assert list(csv["name"]) == ["shallow-pan"] and "cc_ci_lo" in csv.columns
     assert {p.suffix for p in boards.written} == {".md", ".csv"}
