@@ -106,7 +106,35 @@ def table(results: list[Result], protocol: str, sort: str | None = None) -> pd.D
     df.insert(0, "rank", range(1, len(df) + 1))
     df.attrs["metrics"] = metrics
     df.attrs["sorted_by"] = key
-    return df.reset_index(drop=True)
+    # why images are NaN: {reason: {(entry, metric): images}} (kept out of the CSV's columns)
+    reasons: dict[str, dict[tuple[str, str], int]] = {}
+    for r in results:
+        for m in metrics:
+            for why, count in (r.metrics[m].nan_reasons if m in r.metrics else {}).items():
+                reasons.setdefault(why, {})[(r.name, m)] = int(count)
+    df = df.reset_index(drop=True)
+    df.attrs["nan_reasons"] = reasons
+    return df
+
+
+def _nan_lines(reasons: dict[str, dict[tuple[str, str], int]], names: list[str],
+               metrics: list[str]) -> list[str]:
+    """One line per reason an image is NaN, with how many images, in which entries and
+    metrics (``every entry and metric`` when it is the same count everywhere)."""
+    lines = []
+    for why in sorted(reasons):
+        per = reasons[why]
+        counts = set(per.values())
+        if len(counts) == 1 and len(per) == len(names) * len(metrics) and len(names) > 1:
+            lines.append(f"- {cell(why)}: {counts.pop()} images, in every entry and metric")
+            continue
+        parts = []
+        for name in names:
+            got = [f"{m} {per[(name, m)]}" for m in metrics if (name, m) in per]
+            if got:
+                parts.append(f"`{cell(name)}` ({', '.join(got)})")
+        lines.append(f"- {cell(why)}: " + "; ".join(parts))
+    return lines
 
 
 def _short(commit: str | None) -> str:
@@ -175,6 +203,9 @@ def markdown(df: pd.DataFrame, dataset: str, protocol: str,
               "of the schedule's length, on the device of the run that trained it."
               + (f" Some predictions were normalised before scoring "
                  f"({', '.join(normalized)})." if normalized else ""), ""]
+    nan = _nan_lines(df.attrs.get("nan_reasons") or {}, df["name"].tolist(), metrics)
+    if nan:
+        lines += ["NaN images, by reason:", "", *nan, ""]
     lit = literature or []
     if lit:
         cols = [m for m in ("cc", "sauc", "auc_borji", "auc_judd", "nss", "kld", "sim", "ig")

@@ -460,6 +460,28 @@ def test_leaderboard_sorts_lower_is_better_metrics_ascending():
         table(rs, "exact", sort="kdl")
 
 
+def test_boards_say_why_images_are_nan():
+    """Each reason an image is NaN, with its count, under the table: once for a reason shared
+    by every entry and metric, else per entry; the CSV's columns are unchanged."""
+    rs = [_result("a", "exact", {"cc": 0.5, "nss": 1.0}),
+          _result("b", "exact", {"cc": 0.6, "nss": 1.2})]
+    for r in rs:
+        for m in ("cc", "nss"):
+            r.metrics[m].nan_reasons = {"no fixations": 3}
+    rs[0].metrics["cc"].nan_reasons["constant prediction"] = 2
+    df = table(rs, "exact")
+    md = markdown(df, "synth", "exact")
+    assert "NaN images, by reason:" in md
+    assert "- no fixations: 3 images, in every entry and metric" in md
+    assert "- constant prediction: `a` (cc 2)" in md
+    assert not any("reason" in c for c in df.columns)
+    rs[1].metrics["nss"].nan_reasons = {}  # no longer everywhere: listed per entry
+    md = markdown(table(rs, "exact"), "synth", "exact")
+    assert "- no fixations: `b` (cc 3); `a` (cc 3, nss 3)" in md  # in the board's order
+    clean = [_result("a", "exact", {"cc": 0.5})]
+    assert "NaN images" not in markdown(table(clean, "exact"), "synth", "exact")
+
+
 def test_boards_show_the_data_version_per_row():
     rs = [_result("a", "exact", {"cc": 0.5}, fingerprint="f1",
                   preparation={"edition": 2017, "fixations": "fixations"}),
