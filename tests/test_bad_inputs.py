@@ -269,7 +269,10 @@ def _raises_without_hint(source: str, errors=("UserError",)) -> list[int]:
     known names)."""
     out = []
     for node in ast.walk(ast.parse(source)):
-        if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) in errors):
+        if not isinstance(node, ast.Call):
+            continue
+        called = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        if called not in errors:  # UserError(...) or module.UserError(...)
             continue
         if len(node.args) >= 3 or any(k.arg == "hint" for k in node.keywords):
             continue
@@ -284,6 +287,7 @@ def test_every_user_error_says_what_to_do():
     """Each ``UserError`` salbench builds carries a hint, so the one line ends with what
     to do; the check itself is tried on a raise with and without one."""
     assert _raises_without_hint('raise UserError("bad", path)') == [1]
+    assert _raises_without_hint('raise _validate.UserError("bad", path)') == [1]
     assert _raises_without_hint('raise UserError("bad", path, "fix it")') == []
     assert _raises_without_hint('raise UserError("bad", hint="fix it")') == []
     assert _raises_without_hint('raise UserError(unknown("metric", m, METRICS))') == []
