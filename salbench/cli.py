@@ -78,7 +78,8 @@ def _print_result(r) -> None:
     for m, e in r.metrics.items():
         lo, hi = e.ci95
         ci = "" if lo != lo else f"{lo:.4f} – {hi:.4f}"
-        spread = f"{e.split_std:.4f}" if e.split_std is not None else ""
+        spread = "" if e.split_std is None else \
+            "— (1 split)" if (e.splits or 0) < 2 else f"{e.split_std:.4f}"
         why = "; ".join(f"{k}: {v}" for k, v in e.nan_reasons.items())
         rows.append((f"{m} {'↑' if e.higher_is_better else '↓'}", e.mean, ci,
                      f"{e.nan_count}" + (f" ({why})" if why else ""), spread))

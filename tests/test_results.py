@@ -65,6 +65,16 @@ def test_score_study_preds_pkl_end_to_end(workdir, val, capsys):
     assert sorted(p.name for p in workdir.iterdir()) == ["preds.pkl", "r.json"]
 
 
+def test_one_split_has_no_spread_to_show(workdir, val, capsys):
+    """``salicon`` draws one split: its spread over splits is not shown as 0.0000."""
+    np.save(workdir / "p.npy", val.extras["density"])
+    assert main(["score", "p.npy", *SPEC, "--protocol", "salicon", "replication",
+                 "--metrics", "auc_borji", "--no-store"]) == 0
+    salicon, replication = capsys.readouterr().out.split("protocol replication")
+    assert "(1 split)" in salicon and "0.0000" not in salicon
+    assert "(1 split)" not in replication
+
+
 def test_score_other_formats(workdir, val):
     preds = val.extras["density"]
     np.save(workdir / "p.npy", preds)
