@@ -203,7 +203,8 @@ def markdown(df: pd.DataFrame, dataset: str, protocol: str,
               "of the schedule's length, on the device of the run that trained it."
               + (f" Some predictions were normalised before scoring "
                  f"({', '.join(normalized)})." if normalized else ""), ""]
-    nan = _nan_lines(df.attrs.get("nan_reasons") or {}, df["name"].tolist(), metrics)
+    names = df["name"].tolist() if "name" in df else []
+    nan = _nan_lines(df.attrs.get("nan_reasons") or {}, names, metrics)
     if nan:
         lines += ["NaN images, by reason:", "", *nan, ""]
     lit = literature or []

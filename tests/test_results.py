@@ -490,6 +490,7 @@ def test_boards_say_why_images_are_nan():
     assert "- no fixations: `b` (cc 3); `a` (cc 3, nss 3)" in md  # in the board's order
     clean = [_result("a", "exact", {"cc": 0.5})]
     assert "NaN images" not in markdown(table(clean, "exact"), "synth", "exact")
+    assert "NaN images" not in markdown(table([], "exact"), "synth", "exact")  # no rows
 
 
 def test_boards_show_the_data_version_per_row():
