@@ -356,14 +356,17 @@ def _aucs(plan, p, stats, ws, ulin, every, seed, stream, pool, values, splits, w
     flat = p.ravel()
     if proto.auc == P.AUC_MANN_WHITNEY:
         pos = np.sort(flat[every])  # the kernels take them ascending (_auc.mw_prepare)
-        # both, with a Mann-Whitney Judd: one pass over the map
-        shared = {"auc_borji", "auc_judd"} <= set(want) and proto.judd == P.JUDD_MANN_WHITNEY
-        if "auc_borji" in want:
-            extra = ulin if shared else _NONE_I
-            values["auc_borji"], judd = _auc.mw_map_aucs(pos, p, extra, -np.ones(extra.size))
-            if shared:
+        # a Mann-Whitney Judd is the map's AUC without the fixated pixels: one pass over
+        # the map gives it beside AUC-Borji, from the same sorted positives
+        mw_judd = "auc_judd" in want and proto.judd == P.JUDD_MANN_WHITNEY
+        if "auc_borji" in want or mw_judd:
+            extra = ulin if mw_judd else _NONE_I
+            borji, judd = _auc.mw_map_aucs(pos, p, extra, -np.ones(extra.size))
+            if "auc_borji" in want:
+                values["auc_borji"] = borji
+            if mw_judd:
                 _judd_value(judd, values, why)
-        if "auc_judd" in want and not shared:
+        if "auc_judd" in want and not mw_judd:
             _judd(plan, p, ulin, every, seed, stream, values, why)
         if "sauc" in want:
             if pool is None or pool[0].size == 0:
