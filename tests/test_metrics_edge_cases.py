@@ -1,6 +1,9 @@
 """Design §3.4: every edge case has the reference's defined result or a clear error, under
 every protocol."""
 
+import re
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -228,15 +231,56 @@ def test_out_of_bounds_fixation_names_its_image_among_empty_ones(rng, bad, where
                       metrics=["nss"], names=[f"im{i}" for i in range(5)])
 
 
+@pytest.mark.parametrize("dtype, value, shown", [
+    (np.float64, 1e30, "1e+30"), (np.float64, -1e300, "-1e+300"),
+    (np.float64, 2.0**63, "9.223372036854776e+18"), (np.float64, 40.0, "40"),
+    (np.uint64, 2**63, str(2**63)), (np.uint64, 2**64 - 1, str(2**64 - 1)),
+    (np.uint8, 255, "255"),
+])
+def test_far_fixations_are_shown_as_given(rng, dtype, value, shown):
+    """Bounds are checked before the cast to int64, which would wrap 1e30 or a uint64
+    2**63 to -2**63 (the error then showed row=-9223372036854775808, with a
+    RuntimeWarning), by the dataset scorer and the functional metrics alike."""
+    fixes = [np.array([[1, 2], [3, 4]], dtype=dtype) for _ in range(3)]
+    fixes[2][1, 0] = value
+    msg = rf"1 of 2 fixations lie outside the 40x60 image, e.g. \(row={re.escape(shown)}, " \
+          rf"col=4\).*im2"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=msg):
+            score_dataset(rng.random((3, 8, 8)), fixes, [(40, 60)] * 3, protocol="exact",
+                          metrics=["nss"], names=["im0", "im1", "im2"])
+        with pytest.raises(ValueError, match=msg):
+            nss(rng.random((8, 8)), fixes[2], protocol="exact", shape=(40, 60), name="im2")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.uint64, np.uint8, np.int32])
+def test_fixations_of_any_real_type_score_as_int64(rng, dtype):
+    preds = rng.random((3, 8, 8))
+    fixes = [random_fixations(rng, 20, (40, 60)) for _ in range(3)]
+    want = score_dataset(preds, fixes, [(40, 60)] * 3, protocol="exact", metrics=["cc", "nss"])
+    got = score_dataset(preds, [f.astype(dtype) for f in fixes], [(40, 60)] * 3,
+                        protocol="exact", metrics=["cc", "nss"])
+    for m in ("cc", "nss"):
+        np.testing.assert_array_equal(got.per_image[m], want.per_image[m])
+
+
+def test_fractional_fixation_names_its_image(rng):
+    fixes = [np.array([[1.0, 2.0]]), np.array([[3.0, 4.0], [5.0, 6.5]])]
+    with pytest.raises(ValueError, match=r"whole pixel coordinates .*e\.g\. \(row=5, "
+                                         r"col=6\.5\) \(second\); round or floor"):
+        score_dataset(rng.random((2, 8, 8)), fixes, [(40, 60)] * 2, protocol="exact",
+                      metrics=["nss"], names=["first", "second"])
+    with pytest.raises(ValueError, match=r"e\.g\. \(row=5, col=6\.5\)"):
+        nss(rng.random((8, 8)), fixes[1], protocol="exact", shape=(40, 60))
+
+
 @pytest.mark.parametrize("protocol, metric", CASES)
 def test_prediction_of_another_size_is_resized(rng, protocol, metric):
     fix = np.concatenate([random_fixations(rng, 10, SHAPE)] * 2)
     for side in (5, 12, 48):  # smaller, smaller, larger than the image
-        v = call(metric, rng.random((side, side)), fix, protocol)
-        if metric == "kld" and protocol == "mit":  # bicubic overshoot is clipped
-            assert np.isfinite(v)
-        else:
-            assert np.isfinite(v)
+        # finite under mit's kld too, whose bicubic overshoot below 0 is clipped
+        assert np.isfinite(call(metric, rng.random((side, side)), fix, protocol))
 
 
 @pytest.mark.parametrize("fix, msg", [

@@ -156,18 +156,35 @@ def fixations(fix, shape: tuple[int, int], name: str = "image",
         if not np.isfinite(a).all():
             raise UserError(f"{what} contain NaN or infinite coordinates", name,
                             "drop those fixations first")
-        if (a != np.round(a)).any():
-            raise UserError(f"{what} must be whole pixel coordinates (0-based row, col)", name,
+        frac = (a != np.round(a)).any(axis=1)
+        if frac.any():
+            r, c = (coordinate(v) for v in a[frac][0])
+            raise UserError(f"{what} must be whole pixel coordinates (0-based row, col), "
+                            f"e.g. (row={r}, col={c})", name,
                             "round or floor them explicitly first")
-    out = a.astype(np.int64)
     h, w = shape
-    bad = (out[:, 0] < 0) | (out[:, 0] >= h) | (out[:, 1] < 0) | (out[:, 1] >= w)
+    # bounds in the given type: a cast first would wrap 1e30 or a uint64 2**63 to -2**63
+    bad = (a[:, 0] < 0) | (a[:, 0] >= h) | (a[:, 1] < 0) | (a[:, 1] >= w)
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise UserError(f"{int(bad.sum())} of {len(out)} {what} lie outside the {h}x{w} image, "
-                        f"e.g. (row={out[i, 0]}, col={out[i, 1]})", name,
-                        "coordinates are 0-based (row, col)")
-    return np.ascontiguousarray(out)
+        raise outside_image(a[bad], len(a), h, w, name, what)
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def outside_image(bad: np.ndarray, n: int, h: int, w: int, name: str | None,
+                  what: str = "fixations") -> UserError:
+    """The error for fixations ``bad`` (as given, not cast) of ``n`` outside an ``h x w``
+    image."""
+    r, c = (coordinate(v) for v in bad[0])
+    return UserError(f"{len(bad)} of {n} {what} lie outside the {h}x{w} image, "
+                     f"e.g. (row={r}, col={c})", name, "coordinates are 0-based (row, col)")
+
+
+def coordinate(v) -> str:
+    """A coordinate as the user would write it: whole numbers without a decimal point."""
+    v = v.item() if isinstance(v, np.generic) else v
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2.0**53:
+        return str(int(v))
+    return str(v)
 
 
 def baseline_map(baseline, shape: tuple[int, int], name: str = "baseline") -> np.ndarray:

@@ -215,21 +215,29 @@ def _checked_packing(packed: PackedFixations, names: list[str]) -> PackedFixatio
 def _checked_fixations(packed: PackedFixations, sizes, names) -> None:
     """Every fixation: whole coordinates inside its image (bounds checked per image)."""
     rc = packed.rc  # its shape and kind were checked with the offsets
-    if rc.size and not np.issubdtype(rc.dtype, np.integer):
+    if not rc.size:
+        return
+    off = packed.offsets
+
+    def image_of(j: int) -> int:
+        return int(np.searchsorted(off, j, side="right") - 1)
+
+    if not np.issubdtype(rc.dtype, np.integer):
         bad = ~np.isfinite(rc).all(axis=1)
         if bad.any():
-            j = int(np.flatnonzero(bad)[0])
-            i = int(np.searchsorted(packed.offsets, j, side="right") - 1)
-            raise UserError("fixations contain NaN or infinite coordinates", names[i],
+            raise UserError("fixations contain NaN or infinite coordinates",
+                            names[image_of(int(np.flatnonzero(bad)[0]))],
                             "drop those fixations first")
-        if (rc != np.round(rc)).any():
-            raise UserError("fixations must be whole pixel coordinates (0-based row, col)",
-                            hint="round or floor them explicitly first")
-    rows, cols = _columns(packed)
-    if not rows.size:
-        return
-    # per-image extremes, not per-fixation temporaries: scoring's memory per image counts
-    off = packed.offsets
+        bad = (rc != np.round(rc)).any(axis=1)
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise UserError(f"fixations must be whole pixel coordinates (0-based row, col), "
+                            f"e.g. (row={_validate.coordinate(rc[j, 0])}, "
+                            f"col={_validate.coordinate(rc[j, 1])})", names[image_of(j)],
+                            "round or floor them explicitly first")
+    # per-image extremes, in the given type (a cast to int64 first would wrap 1e30 or a
+    # uint64 2**63 to -2**63), not per-fixation temporaries: memory per image counts
+    rows, cols = rc[:, 0], rc[:, 1]
     has = np.flatnonzero(np.diff(off) > 0)
     first = off[:-1][has]
     outside = ((np.minimum.reduceat(rows, first) < 0) | (np.minimum.reduceat(cols, first) < 0)
@@ -237,12 +245,10 @@ def _checked_fixations(packed: PackedFixations, sizes, names) -> None:
                | (np.maximum.reduceat(cols, first) >= sizes[has, 1]))
     if outside.any():
         i = int(has[np.flatnonzero(outside)[0]])
-        r, c = rows[off[i]:off[i + 1]], cols[off[i]:off[i + 1]]
-        bad = (r < 0) | (r >= sizes[i, 0]) | (c < 0) | (c >= sizes[i, 1])
-        j = int(np.flatnonzero(bad)[0])
-        raise UserError(f"{int(bad.sum())} of {r.size} fixations lie outside the "
-                        f"{sizes[i, 0]}x{sizes[i, 1]} image, e.g. (row={r[j]}, col={c[j]})",
-                        names[i], "coordinates are 0-based (row, col)")
+        own = rc[off[i]:off[i + 1]]
+        h, w = (int(v) for v in sizes[i])
+        bad = (own[:, 0] < 0) | (own[:, 0] >= h) | (own[:, 1] < 0) | (own[:, 1] >= w)
+        raise _validate.outside_image(own[bad], len(own), h, w, names[i])
 
 
 def _columns(packed: PackedFixations) -> tuple[np.ndarray, np.ndarray]:
