@@ -602,6 +602,35 @@ def test_given_ground_truth_maps(rng):
     for i in (0, 7):
         assert res.per_image["cc"][i] == pytest.approx(
             naive.pearson(naive.matlab_imresize(preds[i], *shape), gt), abs=1e-12)
+    # maps of another size, resized to the image by the dataset scorer as by cc
+    res = score_dataset(preds, fixes, [shape] * 12, protocol="mit", metrics=["cc"],
+                        gt_maps=[small] * 12)
+    for i in (0, 7):
+        assert res.per_image["cc"][i] == pytest.approx(
+            naive.pearson(naive.matlab_imresize(preds[i], *shape),
+                          naive.matlab_imresize(small, *shape)), abs=1e-12)
+
+
+@pytest.mark.parametrize("protocol", ["mit", "exact", "salicon"])
+def test_prediction_blur_after_any_resize(rng, protocol):
+    """``prediction_blur_sigma`` (the replication study's sigma-2 blur) under a protocol
+    that resizes otherwise: the resized map blurred by scipy's ``gaussian_filter`` (reflect
+    border, truncated at 4 sigma), then scored as any map at the image's size; a map at
+    the image's size is blurred as it is."""
+    shape = (30, 40)
+    proto = get_protocol(protocol).replace(prediction_blur_sigma=2.0)
+    preds = [rng.random((12, 12)) for _ in range(11)] + [rng.random(shape)]
+    fixes = [np.concatenate([random_fixations(rng, 15, shape)] * 2) for _ in range(12)]
+    blurred = score_dataset(preds, fixes, [shape] * 12, protocol=proto, metrics=["cc", "nss"])
+    resized = [naive.matlab_imresize(p, *shape) if protocol != "salicon"
+               else naive.salicon_zoom(p, shape) for p in preds[:11]] + [preds[11]]
+    plain = score_dataset([gaussian_filter(m, 2.0) for m in resized], fixes, [shape] * 12,
+                          protocol=protocol, metrics=["cc", "nss"])
+    for m in ("cc", "nss"):
+        np.testing.assert_allclose(blurred.per_image[m], plain.per_image[m], rtol=0,
+                                   atol=1e-12, err_msg=m)
+    unblurred = score_dataset(preds, fixes, [shape] * 12, protocol=protocol, metrics=["cc"])
+    assert not np.allclose(unblurred.per_image["cc"], blurred.per_image["cc"], atol=1e-6)
 
 
 def test_replication_cc_matches_naive_pipeline(rng):
