@@ -353,6 +353,18 @@ def test_paired_test_finds_a_planted_difference_and_not_a_null_one(rng):
     assert "p < 1e-16" in kld.sentence()  # not "p = 0"
 
 
+def test_identical_scores_are_no_difference(rng):
+    """An entry against itself, NaN images included: no difference, p = 1 on both tests
+    (scipy's Wilcoxon has no non-zero difference to rank), a CI of exactly 0."""
+    a = rng.random(50)
+    a[[3, 9]] = np.nan
+    t = paired_test(a, a.copy(), "cc")
+    assert t.n == 48 and t.mean_diff == 0.0 and t.ci95 == (0.0, 0.0)
+    assert t.p_wilcoxon == 1.0 and t.p_ttest == 1.0
+    assert not t.significant and t.better is None
+    assert holm([t]) == [t] and t.p_adjusted is None  # one test: nothing to correct
+
+
 def test_verdict_agrees_with_its_ci_and_test():
     t = paired_test(np.arange(10.0), np.arange(10.0) - 1, "cc")
     t.ci95 = (-0.1, 2.0)  # a CI that covers 0 while the test rejects: no verdict of "better"
