@@ -557,16 +557,21 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    import contextlib
+
     import numpy as np
 
     from .errors import UserError
 
-    if args.func in (_cmd_run, _cmd_score):  # they score: numba's BLAS check, cheaply
-        from .metrics._startup import load_cython_blas_alone
+    numba_start = contextlib.nullcontext()
+    if args.func in (_cmd_run, _cmd_score):  # they score: a cheaper numba start-up
+        from .metrics._startup import load_cython_blas_alone, numba_without_coverage
 
         load_cython_blas_alone()
+        numba_start = numba_without_coverage()
     try:
-        with np.errstate(all="ignore"):  # NaN rules are explicit; no RuntimeWarning noise
+        # NaN rules are explicit: no RuntimeWarning noise
+        with numba_start, np.errstate(all="ignore"):
             return int(args.func(args) or 0)
     except UserError as exc:
         print(f"salbench: error: {exc}", file=sys.stderr)

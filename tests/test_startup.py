@@ -102,3 +102,71 @@ def test_a_closed_pipe_is_left_to_the_shutdown_as_before():
     err = p.stderr.read()
     p.wait()
     assert "after" in err and "Traceback" not in err
+
+
+# a stand-in for coverage, enough for numba's plugin module, that logs its import
+_FAKE_COVERAGE = {
+    "__init__.py": ("import os\n"
+                    "with open(os.environ['FAKE_COVERAGE_LOG'], 'a') as f:\n"
+                    "    f.write('imported\\n')\n"
+                    "from . import types\n\n\n"
+                    "class Coverage:\n"
+                    "    @staticmethod\n"
+                    "    def current():\n"
+                    "        return None\n"),
+    "types.py": ("class Tracer:\n    pass\n\n\n"
+                 "def __getattr__(name):\n    return object\n"),
+}
+
+
+def _with_fake_coverage(tmp_path, code: str, **env) -> tuple[str, bool]:
+    pkg = tmp_path / "fake" / "coverage"
+    pkg.mkdir(parents=True, exist_ok=True)
+    for name, text in _FAKE_COVERAGE.items():
+        (pkg / name).write_text(text)
+    log = tmp_path / "coverage.log"
+    log.unlink(missing_ok=True)
+    path = os.pathsep.join([str(pkg.parent), os.environ.get("PYTHONPATH", "")])
+    out = _python(code, PYTHONPATH=path, FAKE_COVERAGE_LOG=str(log), **env)
+    return out, log.exists()
+
+
+def test_the_cli_imports_numba_without_coverage(workdir):
+    """numba imports coverage, when installed, for a plugin that is off unless
+    NUMBA_JIT_COVERAGE is set; salbench's scoring commands hide it meanwhile.  A library
+    user's process, a process where coverage was imported first (``coverage run``) and
+    one that asks for numba's plugin import it as before."""
+    np.save(workdir / "p.npy", np.random.default_rng(0).random((12, 48, 48)))
+    score = ("import sys; from salbench.cli import main; rc = main(['score', 'p.npy', "
+             "'--protocol', 'exact', '--metrics', 'auc_borji', '--no-store']); "
+             "import numba.misc.coverage_support as cs; "
+             "print(rc, cs.coverage_available, 'coverage' in sys.modules)")
+    out, imported = _with_fake_coverage(workdir, score)
+    assert out.splitlines()[-1] == "0 False False" and not imported
+    out, imported = _with_fake_coverage(workdir, score, NUMBA_JIT_COVERAGE="1")
+    assert out.splitlines()[-1] == "0 True True" and imported
+    out, imported = _with_fake_coverage(workdir, "import coverage; " + score)
+    assert out.splitlines()[-1] == "0 True True" and imported
+    library = "import numba.misc.coverage_support as cs; print(cs.coverage_available)"
+    assert _with_fake_coverage(workdir, library) == ("True", True)
+
+
+def test_coverage_is_hidden_only_within():
+    out = _python("""
+import sys
+from salbench.metrics._startup import numba_without_coverage
+with numba_without_coverage() as hidden:
+    assert hidden
+    try:
+        import coverage
+    except ImportError:
+        pass
+    else:
+        raise AssertionError('coverage importable within')
+    import numba.misc.coverage_support as cs
+    assert not cs.coverage_available
+assert 'coverage' not in sys.modules  # nothing left behind
+with numba_without_coverage() as hidden:
+    print(hidden)  # numba is imported now: nothing to hide
+""")
+    assert out == "False"

@@ -321,11 +321,12 @@ def _worker() -> int:
     """Compile the kernels named on stdin (``["_maps.moments#0", ...]``) into the cache;
     with fewer collections and a quick exit (``salbench._process``)."""
     from .._process import collect_less, freeze_for_exit
-    from ._startup import load_cython_blas_alone
+    from ._startup import load_cython_blas_alone, numba_without_coverage
 
     collect_less()
     load_cython_blas_alone()
-    done = [_compile(entry) for entry in _entries(json.load(sys.stdin))]
+    with numba_without_coverage():
+        done = [_compile(entry) for entry in _entries(json.load(sys.stdin))]
     freeze_for_exit()
     return 0 if all(done) else 1
 
