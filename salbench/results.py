@@ -38,7 +38,7 @@ import numpy as np
 from . import __version__
 from .errors import UserError, os_error
 from .io import home, write_json
-from .stats import BOOTSTRAP_RESAMPLES, bootstrap_ci
+from .stats import BOOTSTRAP_RESAMPLES, bootstrap_cis
 from .suggest import did_you_mean
 
 SCHEMA = "salbench-result"
@@ -192,11 +192,11 @@ def build(scores, *, name: str, model: str | None, dataset: dict, card=None,
 
     proto = scores.protocol
     metrics = {}
-    for m in scores.metrics:
+    kept = [v[~np.isnan(v)] if proto.nan_policy == "omit" else v
+            for v in (scores.per_image[m] for m in scores.metrics)]
+    for m, ci in zip(scores.metrics, bootstrap_cis(kept, seed=scores.seed), strict=True):
         v = scores.per_image[m]
-        kept = v[~np.isnan(v)] if proto.nan_policy == "omit" else v
-        lo, hi = bootstrap_ci(kept, seed=scores.seed)
-        s = MetricSummary(mean=scores.mean[m], ci95=(lo, hi), nan_count=scores.nan_count[m],
+        s = MetricSummary(mean=scores.mean[m], ci95=ci, nan_count=scores.nan_count[m],
                           n_images=int(v.size), higher_is_better=METRICS[m].higher_is_better,
                           nan_reasons={k: len(ix) for k, ix in
                                        scores.nan_reasons.get(m, {}).items()})

@@ -20,7 +20,7 @@ from salbench.evaluate import evaluate
 from salbench.leaderboard import markdown, rebuild, table
 from salbench.results import SCHEMA_VERSION, Result, Store
 from salbench.results import load as load_result
-from salbench.stats import bootstrap_ci
+from salbench.stats import BOOTSTRAP_RESAMPLES, bootstrap_ci, bootstrap_cis
 
 FIXTURES = Path(__file__).parent / "fixtures" / "results"
 SPEC = ["--dataset", "synth"]
@@ -289,6 +289,52 @@ def test_boards_skip_bad_files_and_build_the_rest(tmp_path):
     assert len(boards.skipped) == 6
     df = boards.tables[("synth", "replication")]
     assert list(df["name"]) == ["center-bias"]
+
+
+def _one_bootstrap(v, seed, resamples=BOOTSTRAP_RESAMPLES, chunk_values=4_000_000):
+    """One column on its own, drawn in the same chunks (a chunk's last 32-bit draw is not
+    carried into the next, so the chunking is part of the stream)."""
+    rng = np.random.default_rng(seed)
+    means = np.empty(resamples)
+    chunk = max(1, chunk_values // v.size)
+    for lo in range(0, resamples, chunk):
+        hi = min(resamples, lo + chunk)
+        idx = rng.integers(0, v.size, (hi - lo, v.size))
+        means[lo:hi] = v[idx].mean(axis=1)
+    return tuple(float(x) for x in np.quantile(means, [0.025, 0.975]))
+
+
+def test_bootstrap_cis_are_those_of_one_call_each(rng):
+    """Columns of one length share their draws, which one call each would repeat: the
+    same numbers, bit for bit, in one chunk (500 images) or several (2,500: 1,600 and 400
+    resamples), with NaN and empty columns and columns of other lengths among them."""
+    cols = [rng.random(500), rng.random(500), np.r_[rng.random(499), np.nan], rng.random(80),
+            np.zeros(0), rng.random(500), rng.random(2500), rng.random(2500)]
+    got = bootstrap_cis(cols, seed=7)
+    for c, ci in zip(cols, got, strict=True):
+        if c.size == 0 or np.isnan(c).any():
+            assert np.isnan(ci).all()
+        else:
+            assert ci == _one_bootstrap(c, 7)
+            assert ci == bootstrap_ci(c, seed=7)
+    assert got[0] != got[1] and got[6] != got[7]  # shared draws, not shared results
+
+
+def test_stored_results_keep_their_intervals():
+    """The committed boards' results were written by earlier versions: their 95% CIs come
+    out of their per-image scores the same, bit for bit."""
+    files = sorted(Path(__file__).resolve().parents[1].glob("leaderboards/**/*.json"))
+    assert len(files) > 100
+    for f in files[::10]:  # every store and protocol among them
+        r = json.loads(f.read_text())
+        names = list(r["metrics"])
+        cols = []
+        for m in names:
+            v = np.asarray(r["per_image"]["scores"][m], dtype=float)
+            cols.append(v[~np.isnan(v)] if r["protocol"]["nan_policy"] == "omit" else v)
+        for m, ci in zip(names, bootstrap_cis(cols, seed=r["seed"]), strict=True):
+            # exact, NaN where the stored one is NaN (e.g. salicon's, all images NaN)
+            np.testing.assert_array_equal(ci, r["metrics"][m]["ci95"], err_msg=f"{f} {m}")
 
 
 def test_bootstrap_ci_contains_the_mean_and_shrinks(rng):
