@@ -16,13 +16,16 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[obj
     from rich.console import Console
     from rich.table import Table
 
-    t = Table(title=title, caption=caption, caption_justify="left")
+    width = max(100, _width())
+    # as wide as its title where the console allows (a narrower table wraps the title)
+    t = Table(title=title, caption=caption, caption_justify="left",
+              min_width=min(len(title), width) if title else None)
     for i, c in enumerate(columns):
         numeric = all(isinstance(r[i], int | float) for r in rows) and i > 0
         t.add_column(c, justify="right" if numeric else "left", overflow="fold")
     for r in rows:
         t.add_row(*(fmt(v) for v in r))
-    Console(soft_wrap=False, width=max(100, _width())).print(t)
+    Console(soft_wrap=False, width=width).print(t)
 
 
 def _width() -> int:

@@ -724,3 +724,17 @@ def test_group_table_averages_seeds_and_corrects_over_the_whole_table(rng):
     assert "Holm-corrected over all 2 tests" in text and "better is better" in text
     with pytest.raises(ValueError, match="no results for nope"):
         table(found, ["nope"], ["mse"], ["cc"])
+
+
+def test_a_table_is_as_wide_as_its_title(capsys, monkeypatch):
+    """A title longer than the columns stays on one line (rich wraps a title at the
+    table's width: a result's title broke as "..., seed" / "0")."""
+    from salbench.console import table
+
+    monkeypatch.setenv("COLUMNS", "120")
+    title = "shallow-pan-small-priors@3of1000ep on synth/val (500 images), protocol mit, seed 0"
+    table(title, ["metric", "mean"], [("cc ↑", 0.5), ("nss ↑", 1.25)])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].strip() == title
+    assert len(lines[1]) == len(title)  # the table's top border spans it
+    assert "0.5000" in lines[4] and "1.2500" in lines[5]
