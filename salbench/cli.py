@@ -343,8 +343,30 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     tests = compare(ra, rb, args.metric, alpha=args.alpha)
     for line in scoring_differences(ra, rb, (ra.name, rb.name)):
         note(line)
-    for t in tests:
-        print(t.sentence(ra.name, rb.name))
+    if args.sentences:
+        for t in tests:
+            print(t.sentence(ra.name, rb.name))
+        return 0
+    from .compare import format_p
+    from .console import table
+
+    a, b = ra.name, rb.name
+    corrected = any(t.p_adjusted is not None for t in tests)
+    counts = {t.n for t in tests}
+    one_count = len(counts) == 1  # else a column: NaN images are left out per metric
+    rows = [(f"{t.metric} {'↑' if t.higher_is_better else '↓'}", t.mean_a, t.mean_b,
+             f"{t.mean_diff:+.4f}", f"{t.ci95[0]:+.4f} to {t.ci95[1]:+.4f}",
+             format_p(t.p_decision), format_p(t.p_ttest),
+             *(() if one_count else (t.n,)), t.short_verdict()) for t in tests]
+    ds = ra.dataset
+    table(f"A = {a}, B = {b}: {ds['label']}/{ds['split']}, protocol {ra.protocol_name}"
+          + (f", {next(iter(counts))} images" if one_count else ""),
+          ["metric", "A", "B", "A − B", "95% CI of A − B",
+           "Wilcoxon p" + (" (Holm)" if corrected else ""), "paired t p",
+           *(() if one_count else ("images",)), "verdict"], rows,
+          caption=f"paired over the images both scored (NaN ones left out), alpha "
+                  f"{args.alpha}; better: the test and the bootstrap CI agree; "
+                  "inconclusive: they disagree; --sentences says it in words")
     return 0
 
 
@@ -493,6 +515,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--protocol", help="which protocol's results (needed when an entry has "
                                       "several)")
     p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--sentences", action="store_true",
+                   help="one sentence per metric (to quote) instead of the table")
     _add_dataset_args(p)
     p.add_argument("--store", help=STORE_HELP)
     p.set_defaults(func=_cmd_compare)

@@ -84,6 +84,12 @@ class PairedTest:
                     "treat as inconclusive)")
         return "no significant difference"
 
+    def short_verdict(self) -> str:
+        """:meth:`verdict` in a table's few words, naming the entries A and B."""
+        if self.better:
+            return f"{self.better} better"
+        return "inconclusive" if self.test_says != self.ci_says else "no difference"
+
     def sentence(self, name_a: str = "A", name_b: str = "B") -> str:
         direction = "higher" if self.higher_is_better else "lower"
         adj = "" if self.p_adjusted is None else \

@@ -451,11 +451,24 @@ def test_compare_cli(workdir, val, capsys):
         assert main(["score", f"{n}.npy", *SPEC, "--protocol", "exact", "--metrics",
                      "cc,auc_borji,kld"]) == 0
     capsys.readouterr()
-    assert main(["compare", "good", "blurry", "--protocol", "exact"]) == 0
+    assert main(["compare", "good", "blurry", "--protocol", "exact", "--sentences"]) == 0
     out = capsys.readouterr().out
     assert "cc (higher is better): good" in out and "good is better" in out
     assert "kld (lower is better)" in out and "Holm-corrected" in out
     assert "Wilcoxon p" in out and "p = <" not in out  # a tiny p reads "p < 1e-16"
+    sentences = out
+    assert main(["compare", "good", "blurry", "--protocol", "exact"]) == 0
+    out = capsys.readouterr().out  # the table, one row per metric, numbers as in words
+    assert re.search(r"A = good, B = blurry: synth\S*/val, protocol exact, 12 images", out)
+    assert "Wilcoxon p (Holm)" in out and "images │" not in out  # one count: in the title
+    for t in compare(Store(_store()).find("good", protocol="exact"),
+                     Store(_store()).find("blurry", protocol="exact")):
+        row = next(line for line in out.splitlines() if line.startswith(f"│ {t.metric} "))
+        assert f"{t.mean_a:.4f}" in row and f"{t.mean_diff:+.4f}" in row
+        assert f"{t.ci95[0]:+.4f} to {t.ci95[1]:+.4f}" in row
+        assert format_p(t.p_decision) in row and t.short_verdict() in row
+        assert f"difference {t.mean_diff:+.4f}" in sentences
+    assert "│ A better" in out
     assert main(["compare", "god", "blurry", "--protocol", "exact"]) == 2
     assert "did you mean 'good'" in capsys.readouterr().err
     st = Store(_store())
@@ -468,6 +481,25 @@ def test_compare_cli(workdir, val, capsys):
     r3.dataset.pop("fingerprint")
     with pytest.raises(ValueError, match="no dataset fingerprint"):
         compare(r1, r3)
+
+
+def test_compare_table_counts_images_per_metric_when_they_differ(workdir, val, capsys):
+    """Two constant maps: cc is NaN there (left out of its test), auc_borji is not."""
+    d = val.extras["density"]
+    part = d.copy()
+    part[:2] = 0.5
+    np.save(workdir / "good.npy", d)
+    np.save(workdir / "part.npy", part)
+    for n in ("good", "part"):
+        assert main(["score", f"{n}.npy", *SPEC, "--protocol", "exact", "--metrics",
+                     "cc,auc_borji"]) == 0
+    capsys.readouterr()
+    assert main(["compare", "good", "part", "--protocol", "exact"]) == 0
+    out = capsys.readouterr().out
+    assert "images" not in out.splitlines()[0]  # no one count in the title
+    rows = {line.split()[1]: line for line in out.splitlines() if line.startswith("│ ")
+            and line.split()[1] in ("cc", "auc_borji")}
+    assert "│     10 │" in rows["cc"] and "│     12 │" in rows["auc_borji"], out
 
 
 def test_compare_names_how_the_two_were_scored_differently(workdir, val, capsys):
