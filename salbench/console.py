@@ -20,12 +20,23 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[obj
     # as wide as its title where the console allows (a narrower table wraps the title)
     t = Table(title=title, caption=caption, caption_justify="left",
               min_width=min(len(title), width) if title else None)
+    cells = [[fmt(v) for v in r] for r in rows]
+    need = 1  # the narrowest the table can be: its names, its longest words, its borders
     for i, c in enumerate(columns):
         numeric = all(isinstance(r[i], int | float) for r in rows) and i > 0
-        t.add_column(c, justify="right" if numeric else "left", overflow="fold")
-    for r in rows:
-        t.add_row(*(fmt(v) for v in r))
-    Console(soft_wrap=False, width=width).print(t)
+        # names and numbers are kept whole (an entry was folded as "shallow-pan-smal" /
+        # "l"); other cells wrap between words, never inside one
+        whole = all(len(r[i].split()) <= 1 for r in cells)
+        texts = [r[i] for r in cells] + [c]
+        words = max(len(w) for x in texts for w in x.split()) if any(map(str.split, texts)) \
+            else 1
+        t.add_column(c, justify="right" if numeric else "left", overflow="fold",
+                     no_wrap=whole, min_width=None if whole else words)
+        need += (max(map(len, texts)) if whole else words) + 3
+    for r in cells:
+        t.add_row(*r)
+    # wider than the console rather than cropped when that does not fit
+    Console(soft_wrap=False, width=max(width, need)).print(t)
 
 
 def _width() -> int:

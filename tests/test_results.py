@@ -770,3 +770,22 @@ def test_a_table_is_as_wide_as_its_title(capsys, monkeypatch):
     assert lines[0].strip() == title
     assert len(lines[1]) == len(title)  # the table's top border spans it
     assert "0.5000" in lines[4] and "1.2500" in lines[5]
+
+
+def test_a_narrow_table_keeps_names_and_words_whole(capsys, monkeypatch):
+    """Rich collapses a table too wide for the console by folding its widest columns: an
+    entry name read "shallow-pan-smal" / "l" and "1000/1000" broke inside.  Names stay on
+    one line, words wrap between each other, and the table is widened past the console
+    rather than cropped."""
+    from salbench.console import table
+
+    monkeypatch.setenv("COLUMNS", "100")
+    name = "shallow-pan-small-combined@seed2"
+    heads = ["#", "entry", *(f"metric_{k} ↑" for k in range(8)), "trained"]
+    table("board", heads, [(1, name, *[0.5] * 8, "1000/1000 epochs on NVIDIA H200")])
+    lines = capsys.readouterr().out.splitlines()
+    body = [line for line in lines if line.startswith("│")]
+    assert name in body[0] and all(len(line) == len(lines[1]) for line in lines[1:])
+    assert lines[1].endswith("┓") and lines[-1].endswith("┘")  # whole, not cropped
+    trained = " ".join(line.split("│")[-2].strip() for line in body)
+    assert trained == "1000/1000 epochs on NVIDIA H200"
