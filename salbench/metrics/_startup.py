@@ -61,7 +61,6 @@ def load_cython_blas_alone() -> bool:
     return True
 
 
-
 @contextlib.contextmanager
 def numba_without_coverage() -> Iterator[bool]:
     """Within: ``import coverage`` raises ImportError, so that a first numba import skips
