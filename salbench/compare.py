@@ -107,6 +107,7 @@ def paired_test(a, b, metric: str = "", higher_is_better: bool = True, seed: int
     left out), with a seeded percentile-bootstrap 95% CI of the mean difference."""
     from scipy import stats
 
+    check_alpha(alpha)
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     if a.shape != b.shape:
@@ -187,10 +188,18 @@ def scoring_differences(ra: Result, rb: Result, names: tuple[str, str]) -> list[
     return out
 
 
+def check_alpha(alpha: float) -> None:
+    """A significance level strictly between 0 and 1 (0 would never reject, 1 always)."""
+    if not 0.0 < alpha < 1.0:
+        raise UserError(f"alpha must lie strictly between 0 and 1, got {alpha}",
+                        hint="e.g. --alpha 0.05 (the default) or 0.01")
+
+
 def compare(ra: Result, rb: Result, metric: str | None = None,
             alpha: float = ALPHA) -> list[PairedTest]:
     """Paired tests for the metrics two results share (or ``metric`` only), Holm-corrected
     when there are several."""
+    check_alpha(alpha)
     check_comparable(ra, rb)
     shared = [m for m in ra.metrics if m in rb.metrics]
     if metric:

@@ -409,6 +409,9 @@ def test_identical_scores_are_no_difference(rng):
     assert t.p_wilcoxon == 1.0 and t.p_ttest == 1.0
     assert not t.significant and t.better is None
     assert holm([t]) == [t] and t.p_adjusted is None  # one test: nothing to correct
+    for alpha in (0.0, 1.0, -0.05, float("nan")):  # never / always rejects, or nonsense
+        with pytest.raises(ValueError, match="alpha must lie strictly between 0 and 1"):
+            paired_test(a, a + 1, "cc", alpha=alpha)
 
 
 def test_verdict_agrees_with_its_ci_and_test():
