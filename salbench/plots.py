@@ -22,7 +22,19 @@ from .io import atomic_write
 
 FORMATS = ("png", "pdf", "svg")
 DPI = 150
+MAX_DPI = 1200  # a 1-column figure at 1200 dpi is ~4,000 px wide: print quality and more
+MAX_GRID_ROWS = 32  # images per qualitative grid (a page holds far fewer)
 LABEL_CHARS = 36
+
+
+def check_output(fmt: str, dpi: int) -> None:
+    """A known figure format and a resolution in ``1..MAX_DPI``, before any drawing."""
+    if fmt not in FORMATS:
+        raise UserError(f"unknown figure format {fmt!r}", hint=f"choose {', '.join(FORMATS)}")
+    if isinstance(dpi, bool) or not isinstance(dpi, int | np.integer) \
+            or not 1 <= dpi <= MAX_DPI:
+        raise UserError(f"dpi must be a whole number from 1 to {MAX_DPI}, got {dpi!r}",
+                        hint=f"e.g. --dpi {DPI} (the default) or 300 for print")
 
 
 def _plt():
@@ -35,8 +47,7 @@ def _plt():
 
 
 def _save(fig, path: Path, fmt: str, dpi: int) -> Path:
-    if fmt not in FORMATS:
-        raise UserError(f"unknown figure format {fmt!r}", hint=f"choose {', '.join(FORMATS)}")
+    check_output(fmt, dpi)
     path = path.with_name(f"{path.stem}.{fmt}")
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as f:
@@ -76,6 +87,7 @@ def log_axis(values: np.ndarray) -> bool:
 
 def training_curves(log_path: str | Path, path: str | Path, title: str = "",
                     fmt: str = "png", dpi: int = DPI) -> Path:
+    check_output(fmt, dpi)
     from .nets.training.log import read_log
 
     log = read_log(log_path)
@@ -127,6 +139,7 @@ def filters(weights: np.ndarray, path: str | Path, title: str = "", fmt: str = "
             dpi: int = DPI) -> Path:
     """First-layer kernels ``(C_out, 3, k, k)`` as colour patches, each min-max scaled on
     its own (so patches show each filter's pattern, not their relative strengths)."""
+    check_output(fmt, dpi)
     w = np.asarray(weights, dtype=float)
     n = w.shape[0]
     cols = int(np.ceil(np.sqrt(n * 2)))
@@ -153,6 +166,10 @@ def grid(split, preds: np.ndarray, index: list[int], path: str | Path, title: st
          dpi: int = DPI) -> Path:
     """One row per image: the image, its ground truth (fixations blurred, fixations
     marked) and the prediction resized to the image, each map with a colour bar."""
+    check_output(fmt, dpi)
+    if not 1 <= len(index) <= MAX_GRID_ROWS:
+        raise UserError(f"a grid holds 1 to {MAX_GRID_ROWS} images, got {len(index)}",
+                        hint="choose fewer images per figure")
     from PIL import Image
 
     from .data.maps import fixation_target
@@ -198,6 +215,11 @@ def best_worst(split, preds, result, metric: str, out_dir: str | Path, k: int = 
                fmt: str = "png", dpi: int = DPI) -> list[Path]:
     """The ``k`` best and worst images of ``result`` (a :class:`~salbench.results.Result`)
     by ``metric``; refused when the result was scored on other data than ``split``."""
+    check_output(fmt, dpi)
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) \
+            or not 1 <= k <= MAX_GRID_ROWS:
+        raise UserError(f"images per grid must be a whole number from 1 to {MAX_GRID_ROWS}, "
+                        f"got {k!r}", hint="e.g. --k 4 (the default)")
     if result.dataset.get("fingerprint") != split.fingerprint():
         raise UserError(f"this result was scored on {result.dataset_label}/"
                         f"{result.dataset.get('split')} (fingerprint "
@@ -223,6 +245,7 @@ def best_worst(split, preds, result, metric: str, out_dir: str | Path, k: int = 
 def for_run(run, split, preds: np.ndarray, result, name: str, weights=None,
             fmt: str = "png", dpi: int = DPI) -> list[Path]:
     """Every figure a run can make, into ``<run>/plots`` (``run``: a RunDir)."""
+    check_output(fmt, dpi)
     made = []
     if run.log.exists() and run.log.stat().st_size:
         made.append(training_curves(run.log, run.plots / "training-curves", name, fmt, dpi))

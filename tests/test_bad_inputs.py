@@ -217,6 +217,13 @@ CASES = [
      "baselines have no training curves"),
     ("plot-grid-protocol", _setup_run, ["plot", "grid", "urun", "--protocol", "mit"],
      "no result for protocol 'mit'"),
+    # --k 0 was a matplotlib traceback; --k -3 drew a grid of all but 3 images (minutes)
+    ("plot-grid-k-zero", _setup_run, ["plot", "grid", "urun", "--k", "0"],
+     "images per grid must be a whole number from 1 to 32, got 0"),
+    ("plot-grid-k-negative", _setup_run, ["plot", "grid", "urun", "--k", "-3"],
+     "images per grid must be a whole number from 1 to 32, got -3"),
+    ("plot-dpi-zero", _setup_run, ["plot", "grid", "urun", "--dpi", "0"],
+     "dpi must be a whole number from 1 to 1200, got 0"),
     ("plot-grid-other-data", _setup_run, ["plot", "grid", "urun", "--data-seed", "3"],
      "not on the loaded"),
     ("plot-grid-metric", _setup_run, ["plot", "grid", "urun", "--metric", "ccc"],

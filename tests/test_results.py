@@ -678,6 +678,17 @@ def test_plots_are_real_images(workdir, val):
                                        "worst-cc.png"}
     pdf = plots.filters(np.ones((4, 3, 5, 5)), workdir / "p" / "f", fmt="pdf")
     assert pdf.suffix == ".pdf" and pdf.read_bytes()[:4] == b"%PDF"
+    for dpi in (0, -5, 1201, 2.5, True):  # refused before any drawing, by every figure
+        with pytest.raises(ValueError, match="dpi must be a whole number from 1 to 1200"):
+            plots.training_curves(log, workdir / "q" / "curves", "t", dpi=dpi)
+        with pytest.raises(ValueError, match="dpi must be"):
+            plots.filters(np.ones((4, 3, 5, 5)), workdir / "q" / "f", dpi=dpi)
+    for k in (0, -3, 33, 2.0):
+        with pytest.raises(ValueError, match="images per grid must be a whole number"):
+            plots.best_worst(val, val.extras["density"], r, "cc", workdir / "q", k=k)
+    with pytest.raises(ValueError, match="a grid holds 1 to 32 images, got 0"):
+        plots.grid(val, val.extras["density"], [], workdir / "q" / "g", "t")
+    assert not (workdir / "q").exists()
 
 
 def test_a_loss_that_goes_negative_gets_a_linear_axis_and_its_name(workdir):
