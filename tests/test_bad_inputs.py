@@ -169,6 +169,18 @@ CASES = [
      "--data-seed must be in"),
     ("synth-env-malformed", "SALBENCH_SYNTH=abc", ["data", "info"],
      "SALBENCH_SYNTH must be 'TRAIN,VAL'"),
+    # data synth took these: --val -1 made a set named val-1, --data-seed -1 was numpy's
+    # traceback, --workers 0 went by unnoticed
+    ("synth-val-zero", None, ["data", "synth", "--val", "0"],
+     "validation images must be a whole number >= 1, got 0"),
+    ("synth-train-negative", None, ["data", "synth", "--train", "-5", "--val", "12"],
+     "training images must be a whole number >= 0, got -5"),
+    ("synth-seed-negative", None, ["data", "synth", "--data-seed", "-1"],
+     "seed must be in [0, 2**32), got -1"),
+    ("synth-workers-zero", None, ["data", "synth", "--workers", "0"],
+     "workers must be a whole number >= 1, got 0"),
+    ("synth-env-negative", "SALBENCH_SYNTH=24,-3", ["data", "info"],
+     "validation images must be a whole number >= 1, got -3"),
     # ---- run ------------------------------------------------------------------------
     ("model-unknown", None, ["run", "shalow-pan"], "did you mean 'shallow-pan'"),
     ("oracle-on-salicon", lambda w: (w / "sal").mkdir(),
@@ -195,6 +207,9 @@ CASES = [
      ["run", "uniform", "--out", "f", "--no-plots"], "a part of the path is a file"),
     ("split-too-small", "SALBENCH_SYNTH=24,8", ["run", "shallow-pan-tiny", "--train"],
      "needs at least 10 images; got 8"),
+    # it trained for 0 steps, logged a NaN loss and scored the untrained network
+    ("train-split-empty", "SALBENCH_SYNTH=0,12", ["run", "shallow-pan-tiny", "--train"],
+     "synth/train has no images to train on"),
     # ---- leaderboard, compare, plot, metrics ------------------------------------------
     ("sort-unknown", _store_two, ["leaderboard", "--sort", "kdl"], "cannot sort by 'kdl'"),
     ("compare-unknown", _store_two, ["compare", "aa", "b", "--protocol", "exact"],
@@ -254,7 +269,7 @@ def test_bad_input_ends_with_one_clear_line(workdir, monkeypatch, capsys, case):
     before = {p.relative_to(workdir) for p in workdir.rglob("*")}
     capsys.readouterr()
     if argv[0] in ("score", "data", "run", "plot") and "--dataset" not in argv \
-            and argv[:2] != ["data", "prepare"]:
+            and argv[:2] not in (["data", "prepare"], ["data", "synth"]):
         argv = [*argv, "--dataset", "synth"] if argv[0] != "data" or argv[1] != "info" \
             else argv
     ours = True

@@ -138,6 +138,10 @@ def load(spec: DatasetSpec, split: str) -> Split:
 def generate(config: synth.SynthConfig, workers: int | None = None,
              force: bool = False) -> dict[str, float]:
     """Generate and cache both synthetic splits; returns seconds per split."""
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise UserError(f"workers must be a whole number >= 1, got {workers!r}",
+                        hint="e.g. --workers 2, or leave it out to use every core (up to 8)")
     out = synth_dir(config)
     times = {}
     for split in ("train", "val"):

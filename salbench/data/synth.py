@@ -49,9 +49,26 @@ FLOOR_MASS = 0.06
 
 @dataclass(frozen=True)
 class SynthConfig:
+    """Which synthetic set: its seed (``[0, 2**32)``, numpy's seed words) and image counts
+    (a train split may be empty, for a set only scored on; val holds at least one)."""
+
     seed: int = 0
     n_train: int = DEFAULT_TRAIN
     n_val: int = DEFAULT_VAL
+
+    def __post_init__(self) -> None:
+        from ..errors import UserError
+
+        for what, v, lo, hi, flag in (("seed", self.seed, 0, 2**32, "--data-seed 0"),
+                                      ("training images", self.n_train, 0, None,
+                                       f"--train {DEFAULT_TRAIN}"),
+                                      ("validation images", self.n_val, 1, None,
+                                       f"--val {DEFAULT_VAL}")):
+            whole = isinstance(v, int | np.integer) and not isinstance(v, bool)
+            if not whole or v < lo or (hi is not None and v >= hi):
+                bound = f"in [{lo}, 2**32)" if hi else f"a whole number >= {lo}"
+                raise UserError(f"synthetic set: {what} must be {bound}, got {v!r}",
+                                hint=f"e.g. {flag} (the default)")
 
     @property
     def key(self) -> str:

@@ -189,6 +189,11 @@ def train(model: nn.Module, model_name: str, train_split: Split, val_split: Spli
     moving earlier checkpoints aside).  ``resume_from``: continue from this checkpoint.
     """
     out = Path(out)
+    if not len(train_split):  # refused before anything is written: no step, a NaN loss
+        raise UserError(f"{train_split.dataset}/{train_split.name} has no images to train on",
+                        hint="give a training split with images (salbench data synth "
+                             "--train N, or SALBENCH_SYNTH=TRAIN,VAL), or run without "
+                             "--train")
     device = resolve_device(config.device)
     if config.compile == GRAPHS:  # refused before anything is written
         _check_graphs(model, device, launched_by_torchrun())
