@@ -156,6 +156,13 @@ CASES = [
      ["score", "p.npy", "--protocol-option", "judd_jitter"], "not FIELD=VALUE"),
     ("protocol-option-value", _density_npy,
      ["score", "p.npy", "--protocol-option", "auc=foo"], "protocol field auc = 'foo'"),
+    # these two were tracebacks from inside the AUC kernels' set-up
+    ("protocol-option-step-zero", _density_npy,
+     ["score", "p.npy", "--protocol", "mit", "--protocol-option", "step=0"],
+     "protocol field step must be a finite number above 0.0 and at most 1.0, got 0"),
+    ("protocol-option-negatives", _density_npy,
+     ["score", "p.npy", "--protocol", "mit", "--protocol-option", "borji_negatives=-5"],
+     "protocol field borji_negatives must be a whole number at least 0"),
     ("normalize-unknown", None, ["score", "p.npy", "--normalize", "zscore"], "invalid choice"),
     ("given-maps-absent", _density_npy,
      ["score", "p.npy", "--gt-maps", "--protocol", "mit"], "has no given ground-truth maps"),

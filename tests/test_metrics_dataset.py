@@ -16,6 +16,7 @@ from salbench.metrics import (
     auc_borji,
     auc_judd,
     cc,
+    get_protocol,
     sauc,
     score_dataset,
 )
@@ -283,6 +284,25 @@ def test_split_means_give_the_spread(split):
     assert per_split.shape == (100,)
     assert per_split.mean() == pytest.approx(res.mean["sauc"], abs=1e-12)
     assert per_split.std() > 0
+
+
+@pytest.mark.parametrize("field, bad", [
+    ("step", 0), ("step", -0.1), ("step", float("nan")), ("step", 1.5),
+    ("splits", 2.5), ("splits", 10**6), ("borji_negatives", -5), ("borji_min_fixated", -1),
+    ("judd_jitter", -1e-7), ("judd_jitter", float("inf")), ("prediction_blur_sigma", -2.0),
+    ("gt_sigma", 0.0), ("gt_cutoff", -8.0), ("kld_eps", -1.0), ("nss_ddof", 2),
+    ("nss_ddof", True), ("emd_downsize", 0), ("emd_downsize", "32"),
+])
+def test_numeric_protocol_fields_are_checked(field, bad):
+    """Out of range, not finite or of the wrong kind: refused when the variant is made
+    (step=0 and borji_negatives=-5 were tracebacks from the kernels' set-up; gt_cutoff=0
+    scored every cc NaN; judd_jitter=-1 and nss_ddof=5 scored silently)."""
+    with pytest.raises(ValueError, match=f"protocol field {field} must be a"):
+        get_protocol("mit").replace(**{field: bad})
+    ok = {"step": 0.05, "splits": 7, "borji_negatives": 1000, "borji_min_fixated": 0,
+          "judd_jitter": 0.0, "prediction_blur_sigma": 0.0, "gt_sigma": 3, "gt_cutoff": 4.0,
+          "kld_eps": 0.0, "nss_ddof": 0, "emd_downsize": 16}[field]
+    assert getattr(get_protocol("mit").replace(**{field: ok}), field) == ok
 
 
 def test_every_protocol_defines_its_default_metrics():

@@ -22,6 +22,8 @@ everything instantly.
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 from dataclasses import dataclass, field
 
 from ..errors import UserError
@@ -225,6 +227,8 @@ class Protocol:
                                      "protocol's choices")
         for m in self.metrics:
             _check_known(m)
+        for f, (whole, lo, lo_open, hi, example) in _NUMBERS.items():
+            _check_number(f, getattr(self, f), whole, lo, lo_open, hi, example)
         if self.auc != AUC_MANN_WHITNEY and self.splits < 1:
             raise UserError(f"protocol field splits must be at least 1 for a grid AUC, "
                             f"got {self.splits}", hint="e.g. splits=100")
@@ -297,6 +301,40 @@ class Protocol:
             raise UserError(f"protocol {self.name!r} defines none of {', '.join(metrics)}",
                             hint=f"it defines {', '.join(self.metrics)}")
         return self.check_metrics(mine)
+
+
+# numeric fields: (whole number, lowest, lowest excluded, highest, an example); step's
+# thresholds run over maps normalised to [0, 1]; prediction_blur_sigma 0 (or None): none
+_NUMBERS = {
+    "prediction_blur_sigma": (False, 0.0, False, None, "prediction_blur_sigma=2"),
+    "gt_sigma": (False, 0.0, True, None, "gt_sigma=19"),
+    "gt_cutoff": (False, 0.0, True, None, "gt_cutoff=8"),
+    "nss_ddof": (True, 0, False, 1, "nss_ddof=1"),
+    "kld_eps": (False, 0.0, False, None, "kld_eps=2.220446049250313e-16"),
+    "step": (False, 0.0, True, 1.0, "step=0.1"),
+    "splits": (True, 0, False, 100_000, "splits=100"),
+    "borji_negatives": (True, 0, False, 10_000_000,
+                        "borji_negatives=0 (as many as positives)"),
+    "borji_min_fixated": (True, 0, False, None, "borji_min_fixated=2"),
+    "judd_jitter": (False, 0.0, False, None, "judd_jitter=1e-7"),
+    "emd_downsize": (True, 1, False, None, "emd_downsize=32"),
+}
+
+
+def _check_number(f: str, v, whole: bool, lo, lo_open: bool, hi, example: str) -> None:
+    """A numeric protocol field: a whole number where one is counted, finite, in range
+    (``None`` only where it means "none", as for the prediction's blur)."""
+    if v is None and f == "prediction_blur_sigma":
+        return
+    kind = numbers.Integral if whole else numbers.Real
+    ok = isinstance(v, kind) and not isinstance(v, bool) and math.isfinite(v) \
+        and (v > lo if lo_open else v >= lo) and (hi is None or v <= hi)
+    if not ok:
+        what = "a whole number" if whole else "a finite number"
+        bound = f"above {lo}" if lo_open else f"at least {lo}"
+        bound += f" and at most {hi}" if hi is not None else ""
+        raise UserError(f"protocol field {f} must be {what} {bound}, got {v!r}",
+                        hint=f"e.g. {example}")
 
 
 def _short(v) -> str:
