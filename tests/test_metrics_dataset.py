@@ -305,6 +305,15 @@ def test_numeric_protocol_fields_are_checked(field, bad):
     assert getattr(get_protocol("mit").replace(**{field: ok}), field) == ok
 
 
+def test_metrics_given_as_one_string(rng):
+    """``metrics="cc"`` was read letter by letter ("unknown metric 'c'")."""
+    preds, fixes = rng.random((12, 8, 8)), [np.array([[1, 2], [3, 4]])] * 12
+    one = score_dataset(preds, fixes, [(20, 30)] * 12, protocol="exact", metrics="cc, nss")
+    two = score_dataset(preds, fixes, [(20, 30)] * 12, protocol="exact", metrics=["cc", "nss"])
+    assert one.metrics == two.metrics == ("cc", "nss")
+    np.testing.assert_array_equal(one.per_image["nss"], two.per_image["nss"])
+
+
 def test_every_protocol_defines_its_default_metrics():
     for proto in PROTOCOLS.values():
         assert set(proto.default_metrics) <= set(proto.metrics) <= set(METRICS)

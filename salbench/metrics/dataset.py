@@ -141,7 +141,7 @@ def check_request(protocol, metrics, predictions, fixations, shapes, *, names=No
     numba's), each error that of the first bad image, as in one thread."""
     _check_threads(threads)
     proto = get_protocol(protocol)
-    wanted = proto.check_metrics(None if metrics is None else list(metrics))
+    wanted = proto.check_metrics(metrics)
     if normalize is not None and normalize not in _validate.NORMALIZATIONS:
         raise UserError(f"unknown normalize={normalize!r}",
                         hint=f"choose {' or '.join(_validate.NORMALIZATIONS)}")
@@ -494,6 +494,6 @@ def check_split(protocol, metrics, n_images: int, sizes) -> None:
     """Whether a split of ``n_images`` images of ``sizes`` can be scored under
     ``protocol`` (sauc's pools need enough images, or one size), before any work."""
     proto = get_protocol(protocol)
-    wanted = proto.check_metrics(None if metrics is None else list(metrics))
+    wanted = proto.check_metrics(metrics)
     if any(m.startswith("sauc") for m in wanted):
         _check_pool(proto, n_images, np.asarray(sizes))

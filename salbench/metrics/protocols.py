@@ -272,9 +272,12 @@ class Protocol:
                 if f.name not in skip}
 
     def check_metrics(self, metrics) -> tuple[str, ...]:
-        """Validate metric names for this protocol; ``None`` gives its default set."""
+        """Validate metric names for this protocol; ``None`` gives its default set, and
+        one string is a comma-separated list (``"cc"``, ``"cc,sauc"``: not its letters)."""
         if metrics is None:
             return self.default_metrics
+        if isinstance(metrics, str):
+            metrics = [m.strip() for m in metrics.split(",") if m.strip()]
         out = []
         for m in metrics:
             _check_known(m)
