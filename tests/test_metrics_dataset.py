@@ -1,5 +1,6 @@
 """score_dataset: the same numbers as the per-image functions, whatever the threading."""
 
+import re
 import time
 from collections.abc import Sequence
 
@@ -302,7 +303,30 @@ def test_numeric_protocol_fields_are_checked(field, bad):
     ok = {"step": 0.05, "splits": 7, "borji_negatives": 1000, "borji_min_fixated": 0,
           "judd_jitter": 0.0, "prediction_blur_sigma": 0.0, "gt_sigma": 3, "gt_cutoff": 4.0,
           "kld_eps": 0.0, "nss_ddof": 0, "emd_downsize": 16}[field]
-    assert getattr(get_protocol("mit").replace(**{field: ok}), field) == ok
+    base = "replication" if field == "gt_sigma" else "mit"  # mit's blur has no sigma
+    assert getattr(get_protocol(base).replace(**{field: ok}), field) == ok
+
+
+@pytest.mark.parametrize("protocol, field, value, why", [
+    ("mit", "gt_sigma", 3.0, "gt_blur = antonio-fft"),
+    ("replication", "gt_cutoff", 4.0, "gt_blur = gaussian-reflect"),
+    ("exact", "step", 0.05, "auc = mann-whitney"),
+    ("exact", "borji_negatives", 1000, "auc = mann-whitney"),
+    ("pysaliency", "borji_min_fixated", 2, "auc = mann-whitney"),
+    ("exact", "judd_jitter", 1e-7, "judd = mann-whitney"),
+    ("exact", "judd_noise", "normal", "judd = mann-whitney"),
+    ("mit", "gt_cutoff", 4.0, "ground_truth = given-maps"),
+])
+def test_a_variant_of_a_field_no_kernel_reads_is_refused(protocol, field, value, why):
+    """``mit[gt_sigma=3]`` scored exactly as ``mit`` (its blur has no sigma) under a name
+    that claims otherwise; with the field it depends on changed too it is a variant."""
+    extra = {"ground_truth": "given-maps"} if "given-maps" in why else {}
+    with pytest.raises(ValueError, match=f"protocol field {field} is not used by "
+                                         f"{protocol} where {re.escape(why)}"):
+        get_protocol(protocol).replace(**extra, **{field: value})
+    if field == "gt_sigma":
+        v = get_protocol(protocol).replace(gt_blur="gaussian-reflect", gt_sigma=value)
+        assert v.name == "mit[gt_blur=gaussian-reflect,gt_sigma=3]"
 
 
 def test_metrics_given_as_one_string(rng):

@@ -254,6 +254,14 @@ class Protocol:
                      if getattr(new, f) != getattr(base, f))
         if not diff:
             return base
+        for f, _ in diff:  # a change that changes no number must not name a variant
+            unused = _UNUSED.get(f)
+            why = unused(new) if unused else None
+            if why:
+                raise UserError(f"protocol field {f} is not used by {base.name} where {why}: "
+                                f"a variant named for it would claim a change that changes "
+                                f"no number", hint="change the field it depends on too, or "
+                                "leave it (score that protocol on its own)")
         label = ",".join(f"{k}={_short(v)}" for k, v in diff)
         return dataclasses.replace(new, name=f"{base.name}[{label}]", base=base.name,
                                    changed=diff,
@@ -322,6 +330,28 @@ _NUMBERS = {
     "judd_jitter": (False, 0.0, False, None, "judd_jitter=1e-7"),
     "emd_downsize": (True, 1, False, None, "emd_downsize=32"),
 }
+
+
+def _blur_unused(kind: str):
+    def why(p: Protocol) -> str | None:
+        if p.ground_truth != GT_FIXATIONS:
+            return f"ground_truth = {p.ground_truth}"
+        return None if p.gt_blur == kind else f"gt_blur = {p.gt_blur}"
+    return why
+
+
+def _grid_only(p: Protocol) -> str | None:
+    return f"auc = {p.auc}" if p.auc == AUC_MANN_WHITNEY else None
+
+
+def _jitter_unused(p: Protocol) -> str | None:
+    return f"judd = {p.judd}" if p.judd == JUDD_MANN_WHITNEY else None
+
+
+# fields whose value no kernel reads under the protocol's other choices: why, or None
+_UNUSED = {"gt_sigma": _blur_unused(BLUR_GAUSSIAN_REFLECT), "gt_cutoff": _blur_unused(BLUR_ANTONIO),
+           "step": _grid_only, "borji_negatives": _grid_only, "borji_min_fixated": _grid_only,
+           "judd_jitter": _jitter_unused, "judd_noise": _jitter_unused}
 
 
 def _check_number(f: str, v, whole: bool, lo, lo_open: bool, hi, example: str) -> None:
