@@ -292,7 +292,8 @@ def test_split_means_give_the_spread(split):
     ("splits", 2.5), ("splits", 10**6), ("borji_negatives", -5), ("borji_min_fixated", -1),
     ("judd_jitter", -1e-7), ("judd_jitter", float("inf")), ("prediction_blur_sigma", -2.0),
     ("gt_sigma", 0.0), ("gt_cutoff", -8.0), ("kld_eps", -1.0), ("nss_ddof", 2),
-    ("nss_ddof", True), ("emd_downsize", 0), ("emd_downsize", "32"),
+    ("nss_ddof", True), ("emd_downsize", 0), ("emd_downsize", "32"), ("unit_range", "yes"),
+    ("unit_range", 1),
 ])
 def test_numeric_protocol_fields_are_checked(field, bad):
     """Out of range, not finite or of the wrong kind: refused when the variant is made
@@ -302,7 +303,7 @@ def test_numeric_protocol_fields_are_checked(field, bad):
         get_protocol("mit").replace(**{field: bad})
     ok = {"step": 0.05, "splits": 7, "borji_negatives": 1000, "borji_min_fixated": 0,
           "judd_jitter": 0.0, "prediction_blur_sigma": 0.0, "gt_sigma": 3, "gt_cutoff": 4.0,
-          "kld_eps": 0.0, "nss_ddof": 0, "emd_downsize": 16}[field]
+          "kld_eps": 0.0, "nss_ddof": 0, "emd_downsize": 16, "unit_range": True}[field]
     base = "replication" if field == "gt_sigma" else "mit"  # mit's blur has no sigma
     assert getattr(get_protocol(base).replace(**{field: ok}), field) == ok
 

@@ -229,6 +229,9 @@ class Protocol:
             _check_known(m)
         for f, (whole, lo, lo_open, hi, example) in _NUMBERS.items():
             _check_number(f, getattr(self, f), whole, lo, lo_open, hi, example)
+        if not isinstance(self.unit_range, bool):  # "yes" or 1 would pass as true
+            raise UserError(f"protocol field unit_range must be a boolean (true or false), got "
+                            f"{self.unit_range!r}", hint="e.g. unit_range=false")
         if self.auc != AUC_MANN_WHITNEY and self.splits < 1:
             raise UserError(f"protocol field splits must be at least 1 for a grid AUC, "
                             f"got {self.splits}", hint="e.g. splits=100")
