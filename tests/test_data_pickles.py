@@ -145,8 +145,12 @@ def test_predictions_formats(tmp_path, rng):
     np.save(tmp_path / "p.npy", preds.reshape(4, 2304))
     np.savez(tmp_path / "p.npz", preds=preds)
     np.savez(tmp_path / "q.npz", anything=preds)
-    for name in ("preds.pkl", "p.npy", "p.npz", "q.npz"):
+    np.save(tmp_path / "nchw.npy", preds[:, None])  # a network's (N, 1, H, W) output
+    for name in ("preds.pkl", "p.npy", "p.npz", "q.npz", "nchw.npy"):
         np.testing.assert_array_equal(read_predictions(tmp_path / name), preds)
+    np.save(tmp_path / "rgb.npy", np.repeat(preds[:, None], 3, axis=1))
+    with pytest.raises(ValueError, match=r"shape \(4, 3, 48, 48\)"):  # channels: not guessed
+        read_predictions(tmp_path / "rgb.npy")
 
 
 def test_bad_predictions_files(tmp_path, rng):

@@ -318,9 +318,11 @@ def as_maps(arr: np.ndarray, source: str) -> np.ndarray:
     arr = _numeric(arr, "predictions are", source)
     if arr.ndim == 2 and arr.shape[1] == MAP_PIXELS:
         arr = arr.reshape(-1, MAP_SIDE, MAP_SIDE)
+    if arr.ndim == 4 and arr.shape[1] == 1:  # a network's (N, C=1, H, W) output
+        arr = arr[:, 0]
     if arr.ndim != 3:
         raise UserError(f"predictions have shape {arr.shape}", source,
-                        f"expected (N, {MAP_PIXELS}) or (N, H, W)")
+                        f"expected (N, {MAP_PIXELS}), (N, H, W) or (N, 1, H, W)")
     return arr if arr.dtype in (np.float32, np.float64) else arr.astype(np.float64)
 
 
