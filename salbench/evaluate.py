@@ -21,7 +21,8 @@ from .results import Result, Stopwatch, Store, build, check_name
 
 def protocols_for(names: Sequence[str], changes: dict | None = None,
                   given_maps: bool = False) -> list:
-    """The protocols a command means: named ones, each with the same field changes."""
+    """The protocols a command means: named ones, each with the same field changes, each
+    once (``--protocol mit mit`` scored mit twice and stored it twice over)."""
     from .metrics.protocols import GT_MAPS, get_protocol
 
     out = []
@@ -30,7 +31,9 @@ def protocols_for(names: Sequence[str], changes: dict | None = None,
         fields = dict(changes or {})
         if given_maps:
             fields["ground_truth"] = GT_MAPS
-        out.append(p.replace(**fields) if fields else p)
+        p = p.replace(**fields) if fields else p
+        if all(q.name != p.name for q in out):
+            out.append(p)
     return out
 
 

@@ -146,6 +146,17 @@ def test_run_metrics_are_split_between_protocols(workdir, capsys):
     assert not _store().exists()  # --no-record: nothing stored
 
 
+def test_a_protocol_named_twice_is_scored_once(workdir, capsys):
+    from salbench.evaluate import protocols_for
+
+    assert [p.name for p in protocols_for(["mit", "exact", "mit"])] == ["mit", "exact"]
+    changed = protocols_for(["mit", "mit"], {"judd_jitter": 0.0})
+    assert [p.name for p in changed] == ["mit[judd_jitter=0]"]
+    assert main(["run", "oracle", "--dataset", "synth", "--metrics", "cc", "--protocol",
+                 "exact", "exact", "--no-plots", "--no-record"]) == 0
+    assert capsys.readouterr().out.count("protocol exact, seed 0") == 1
+
+
 def test_two_runs_cannot_share_a_directory(workdir, capsys):
     """The second run into a directory that a live run holds is refused, naming the holder;
     a lock left by a dead process is taken over."""
