@@ -65,12 +65,12 @@ def evaluate(predictions, split: Split, *, name: str, dataset_label: str | None 
 
     check_name(name, "result name")
     label = check_name(dataset_label or split.dataset, "dataset label")
-    protos = [get_protocol(p) for p in protocols]
+    # each protocol once, in order (a name given twice would be scored twice)
+    protos = list({p.name: p for p in map(get_protocol, protocols)}.values())
     if not protos:
         raise UserError("no protocol requested", hint="name at least one: "
                         + ", ".join(PROTOCOLS))
-    wanted = {p.name: p.select_metrics(None if metrics is None else list(metrics))
-              for p in protos}
+    wanted = {p.name: p.select_metrics(metrics) for p in protos}
     fixations = PackedFixations(split.fix_offsets, split.fix_rc)
     names = [str(n) for n in split.file_names]
     gt_maps = _given_maps(split, protos)

@@ -199,6 +199,13 @@ def test_evaluate_checks_each_map_once_per_protocol(val, monkeypatch):
                             seed=3)
         for m in ("cc", "sauc"):
             assert r.metrics[m].mean == ref.mean[m]
+    # a protocol named twice is scored once; metrics as one string are a list, not letters
+    calls.clear()
+    again = evaluate(preds, val, name="d", protocols=["exact", "exact"], metrics="cc, sauc",
+                     seed=3, progress=False)
+    assert [r.protocol_name for r in again] == ["exact"] and len(calls) == len(val)
+    assert list(again[0].metrics) == ["cc", "sauc"]
+    assert again[0].metrics["cc"].mean == got[0].metrics["cc"].mean
 
 
 def test_nothing_is_written_when_one_protocol_cannot_score(workdir, val, capsys):

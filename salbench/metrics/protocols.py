@@ -157,6 +157,14 @@ METRICS: dict[str, MetricInfo] = {
 }
 
 
+def _metric_list(metrics) -> list[str]:
+    """Requested metric names; one string is a comma-separated list ("cc" is not its
+    letters)."""
+    if isinstance(metrics, str):
+        return [m.strip() for m in metrics.split(",") if m.strip()]
+    return list(metrics)
+
+
 def _check_known(metric: str) -> None:
     if metric not in METRICS:
         raise UserError(unknown("metric", metric, METRICS))
@@ -287,8 +295,7 @@ class Protocol:
         one string is a comma-separated list (``"cc"``, ``"cc,sauc"``: not its letters)."""
         if metrics is None:
             return self.default_metrics
-        if isinstance(metrics, str):
-            metrics = [m.strip() for m in metrics.split(",") if m.strip()]
+        metrics = _metric_list(metrics)
         out = []
         for m in metrics:
             _check_known(m)
@@ -308,6 +315,7 @@ class Protocol:
         protocols); unknown names, or none defined here, are refused."""
         if metrics is None:
             return self.default_metrics
+        metrics = _metric_list(metrics)
         for m in metrics:
             _check_known(m)
         mine = [m for m in metrics if m in self.metrics]
