@@ -301,6 +301,26 @@ def test_map_metrics_match_naive(rng, protocol, shape):
         base = rng.random(shape)
         agree(ig(pred, fix, baseline=base, **kw), naive.ig_mit(p, base, fix), metric="ig",
               **ref)
+        small = rng.random((7, 9))  # InfoGain.m imresizes the baseline to the image
+        agree(ig(pred, fix, baseline=small, **kw),
+              naive.ig_mit(p, naive.matlab_imresize(small, *shape), fix), metric="ig", **ref)
+
+
+@pytest.mark.parametrize("side", [(5, 5), (7, 9), (20, 30), (64, 80)])
+@pytest.mark.parametrize("value", [1.0, 0.3, 1e-9])
+def test_a_constant_baseline_of_any_size_gives_no_ig(side, value):
+    """A constant baseline is NaN at the image's size (min-max scaling divides 0 by 0).
+    Resized from another size it was constant up to ~1e-16 ripples, which the scaling
+    made the baseline's structure: np.ones((5, 5)) gave 14.5 bits, np.full((7, 9), 0.3)
+    -0.04.  It is now the constant it is, at any size."""
+    rng = np.random.default_rng(1)
+    pred, fix = rng.random((8, 8)), np.array([[1, 2], [3, 4], [10, 12]])
+    res = score_dataset([pred] * 12, [fix] * 12, [(20, 30)] * 12, protocol="mit",
+                        metrics=["ig"], baseline=np.full(side, value))
+    assert np.isnan(res.per_image["ig"]).all()
+    assert res.nan_reasons["ig"] == {"constant baseline map": list(range(12))}
+    assert np.isnan(ig(pred, fix, protocol="exact", shape=(20, 30),
+                       baseline=np.full(side, value)))
 
 
 @given(st.integers(1, 130), st.integers(1, 130), st.integers(1, 200), st.integers(1, 200),
