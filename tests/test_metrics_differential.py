@@ -622,6 +622,16 @@ def test_given_ground_truth_maps(rng):
     for i in (0, 7):
         assert res.per_image["cc"][i] == pytest.approx(
             naive.pearson(naive.matlab_imresize(preds[i], *shape), gt), abs=1e-12)
+    # a sharp map of another size: MATLAB's bicubic overshoots below 0, clipped as for a
+    # prediction (kld was NaN, blamed on antonioGaussian's lobes)
+    sharp = np.zeros((10, 15))
+    sharp[5, 7] = 1.0
+    up = np.maximum(naive.matlab_imresize(sharp, *shape), 0.0)
+    assert naive.matlab_imresize(sharp, *shape).min() < -0.01  # it does overshoot
+    assert kld(pred, fix, protocol="mit", shape=shape, gt_map=sharp) == pytest.approx(
+        naive.kld_mit(p, up), abs=1e-12)
+    assert sim(pred, fix, protocol="mit", shape=shape, gt_map=sharp) == pytest.approx(
+        naive.sim_mit(p, up), abs=1e-12)
     # maps of another size, resized to the image by the dataset scorer as by cc
     res = score_dataset(preds, fixes, [shape] * 12, protocol="mit", metrics=["cc"],
                         gt_maps=[small] * 12)

@@ -206,6 +206,19 @@ def baseline_map(baseline, shape: tuple[int, int], name: str = "baseline") -> np
     return b
 
 
+def ground_truth_at(gt, shape: tuple[int, int]) -> np.ndarray:
+    """A checked ground-truth map (:func:`ground_truth_map`) as float64 at the image's
+    ``shape``: MATLAB's bicubic resize when another size, its overshoot below 0 clipped (a
+    density has no negative values, and resized 8-bit maps saturate at 0, as for a
+    prediction; kld was NaN, blamed on antonioGaussian's lobes)."""
+    g = as_float64(gt)
+    if g.shape != tuple(shape):
+        from ._resize import matlab_bicubic
+
+        g = np.maximum(matlab_bicubic(g, *shape), 0.0)
+    return g
+
+
 def ground_truth_map(gt, name: str = "image") -> np.ndarray:
     """A given continuous ground-truth map: 2-D, finite, non-negative."""
     g = saliency_map(gt, f"{name}: ground-truth map")

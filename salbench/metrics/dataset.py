@@ -353,11 +353,7 @@ def score_checked(checked: Checked, *, seed: int = 0, baseline: np.ndarray | Non
         r, c = kept[0][kept[2][i]:kept[2][i + 1]], kept[1][kept[2][i]:kept[2][i + 1]]
         gt = None
         if gt_maps is not None:
-            gt = _validate.as_float64(gt_maps[i])
-            if gt.shape != shape:
-                from ._resize import matlab_bicubic
-
-                gt = matlab_bicubic(gt, *shape)
+            gt = _validate.ground_truth_at(gt_maps[i], shape)
         pool = _pool_for(proto, wanted, i, shape, pools, kept, sizes, seed)
         values, split_vals, why = score_image(plan, pred, checks[i].f32, checks[i].negative,
                                               r, c, seed=seed, stream=i, pool=pool, gt=gt,

@@ -66,12 +66,7 @@ def _given_gt(proto: Protocol, gt_map, shape, name):
             raise _validate.UserError(f"protocol {proto.name!r} scores against given "
                                       "ground-truth maps", name, "pass gt_map=")
         return None
-    g = _validate.as_float64(_validate.ground_truth_map(gt_map, name))
-    if g.shape != tuple(shape):
-        from ._resize import matlab_bicubic
-
-        g = matlab_bicubic(g, *shape)
-    return g
+    return _validate.ground_truth_at(_validate.ground_truth_map(gt_map, name), shape)
 
 
 def cc(saliency_map, fixations, *, protocol: str | Protocol, shape=None, gt_map=None,
