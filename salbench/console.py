@@ -15,10 +15,14 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[obj
           caption: str | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     width = max(100, _width())
+    # every string as plain Text: rich reads "[...]" as markup and drops it, and a
+    # variant's name is "mit[judd_jitter=0]" (tables read "protocol mit")
     # as wide as its title where the console allows (a narrower table wraps the title)
-    t = Table(title=title, caption=caption, caption_justify="left",
+    t = Table(title=Text(title) if title else None,
+              caption=Text(caption) if caption else None, caption_justify="left",
               min_width=min(len(title), width) if title else None)
     cells = [[fmt(v) for v in r] for r in rows]
     need = 1  # the narrowest the table can be: its names, its longest words, its borders
@@ -30,11 +34,11 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[obj
         texts = [r[i] for r in cells] + [c]
         words = max(len(w) for x in texts for w in x.split()) if any(map(str.split, texts)) \
             else 1
-        t.add_column(c, justify="right" if numeric else "left", overflow="fold",
+        t.add_column(Text(c), justify="right" if numeric else "left", overflow="fold",
                      no_wrap=whole, min_width=None if whole else words)
         need += (max(map(len, texts)) if whole else words) + 3
     for r in cells:
-        t.add_row(*r)
+        t.add_row(*map(Text, r))
     # wider than the console rather than cropped when that does not fit
     Console(soft_wrap=False, width=max(width, need)).print(t)
 

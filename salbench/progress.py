@@ -56,7 +56,9 @@ def progress_bar(description: str, total: int | None, show: bool = True):
         TimeRemainingColumn,
     )
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    # descriptions are plain text: rich would drop "[judd_jitter=0]" of a variant's name
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(),
+                  MofNCompleteColumn(),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=_console(),
                   transient=False) as prog:
         task = prog.add_task(description, total=total)
@@ -104,7 +106,7 @@ class TrainProgress:
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
             self._prog = Progress(
-                TextColumn("{task.description}"), BarColumn(),
+                TextColumn("{task.description}", markup=False), BarColumn(),
                 TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]} step "
                            "{task.fields[step]}/{task.fields[steps]}"),
                 TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[ips]}"),

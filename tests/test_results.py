@@ -810,3 +810,27 @@ def test_a_narrow_table_keeps_names_and_words_whole(capsys, monkeypatch):
     assert lines[1].endswith("┓") and lines[-1].endswith("┘")  # whole, not cropped
     trained = " ".join(line.split("│")[-2].strip() for line in body)
     assert trained == "1000/1000 epochs on NVIDIA H200"
+
+
+def test_tables_and_progress_show_brackets_as_written(capsys, monkeypatch):
+    """rich reads "[...]" as markup and drops it: a variant's result table read "protocol
+    mit" for mit[judd_jitter=0], and its progress bar lost the same part."""
+    import io
+
+    from rich.console import Console
+
+    from salbench import progress
+    from salbench.console import table
+
+    table("p on synth/val, protocol mit[judd_jitter=0], seed 0", ["metric", "[b]x[/b]"],
+          [("cc ↑", "[red]0.5[/red]")], caption="see [docs]")
+    out = capsys.readouterr().out
+    for text in ("protocol mit[judd_jitter=0]", "[b]x[/b]", "[red]0.5[/red]", "see [docs]"):
+        assert text in out, out
+    sink = io.StringIO()
+    monkeypatch.setattr(progress, "enabled", lambda: True)
+    monkeypatch.setattr(progress, "_console",
+                        lambda: Console(file=sink, force_terminal=True, width=120))
+    with progress.progress_bar("scoring p (mit[judd_jitter=0])", 2) as advance:
+        advance(2)
+    assert "scoring p (mit[judd_jitter=0])" in sink.getvalue()
