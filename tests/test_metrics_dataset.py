@@ -330,6 +330,15 @@ def test_a_variant_of_a_field_no_kernel_reads_is_refused(protocol, field, value,
         assert v.name == "mit[gt_blur=gaussian-reflect,gt_sigma=3]"
 
 
+@pytest.mark.parametrize("field", ["metrics", "default_metrics"])
+def test_metric_lists_are_not_protocol_options(field):
+    """--protocol-option metrics=cc said "unknown metric 'c'"; default_metrics=cc named a
+    variant mit[default_metrics=cc] that scored as mit does."""
+    with pytest.raises(ValueError, match=f"protocol field {field} is what the protocol "
+                                         "defines.*--metrics"):
+        get_protocol("mit").replace(**{field: "cc"})
+
+
 def test_metrics_given_as_one_string(rng):
     """``metrics="cc"`` was read letter by letter ("unknown metric 'c'")."""
     preds, fixes = rng.random((12, 8, 8)), [np.array([[1, 2], [3, 4]])] * 12

@@ -260,6 +260,10 @@ class Protocol:
         for k in fields:
             if k not in names:
                 raise UserError(unknown("protocol field", k, sorted(names)))
+            if k in ("metrics", "default_metrics"):  # what is asked for, not how it scores
+                raise UserError(f"protocol field {k} is what the protocol defines, not a "
+                                "choice that changes a number",
+                                hint="ask for metrics with --metrics (metrics= in Python)")
         new = dataclasses.replace(self, **fields)
         diff = tuple((f, getattr(new, f)) for f in sorted(names)
                      if getattr(new, f) != getattr(base, f))
