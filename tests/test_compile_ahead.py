@@ -103,7 +103,7 @@ def test_one_process_compiles_lazily(fresh, monkeypatch):
 
 def test_protocol_variants_compile_lazily(fresh, monkeypatch):
     monkeypatch.setattr(_ahead, "_cached", lambda e: False)
-    variant = REPLICATION.replace(nss_ddof=0)
+    variant = REPLICATION.replace(gt_sigma=5.0)
     assert _ahead.pending([(variant, ("cc",))], _ahead.API) == []
     assert _ahead.pending([(REPLICATION, ("cc",))], _ahead.API)
 

@@ -317,6 +317,12 @@ def test_numeric_protocol_fields_are_checked(field, bad):
     ("exact", "judd_jitter", 1e-7, "judd = mann-whitney"),
     ("exact", "judd_noise", "normal", "judd = mann-whitney"),
     ("mit", "gt_cutoff", 4.0, "ground_truth = given-maps"),
+    # fields of metrics the protocol does not define at all
+    ("replication", "judd_jitter", 1e-7, "it defines none of auc_judd"),
+    ("replication", "nss_ddof", 0, "it defines none of nss"),
+    ("salicon", "kld_eps", 1e-10, "it defines none of kld"),
+    ("salicon", "density", "pysaliency", "it defines none of kld, sim"),
+    ("pysaliency", "emd_downsize", 16, "it defines none of emd"),
 ])
 def test_a_variant_of_a_field_no_kernel_reads_is_refused(protocol, field, value, why):
     """``mit[gt_sigma=3]`` scored exactly as ``mit`` (its blur has no sigma) under a name

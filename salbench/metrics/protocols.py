@@ -364,9 +364,29 @@ def _jitter_unused(p: Protocol) -> str | None:
 
 
 # fields whose value no kernel reads under the protocol's other choices: why, or None
+def _read_by(*metrics: str):
+    """Unused where the protocol defines none of ``metrics`` (replication has no auc_judd:
+    ``replication[judd_jitter=0]`` would score as replication)."""
+    def why(p: Protocol) -> str | None:
+        return None if set(metrics) & set(p.metrics) else \
+            f"it defines none of {', '.join(metrics)}"
+    return why
+
+
+def _all(*rules):
+    def why(p: Protocol) -> str | None:
+        return next((w for w in (rule(p) for rule in rules) if w), None)
+    return why
+
+
+_JUDD, _KLD, _NSS = _read_by("auc_judd"), _read_by("kld"), _read_by("nss")
 _UNUSED = {"gt_sigma": _blur_unused(BLUR_GAUSSIAN_REFLECT), "gt_cutoff": _blur_unused(BLUR_ANTONIO),
            "step": _grid_only, "borji_negatives": _grid_only, "borji_min_fixated": _grid_only,
-           "judd_jitter": _jitter_unused, "judd_noise": _jitter_unused}
+           "judd": _JUDD, "judd_jitter": _all(_JUDD, _jitter_unused),
+           "judd_noise": _all(_JUDD, _jitter_unused), "kld_eps": _KLD, "kld_negative": _KLD,
+           "density": _read_by("kld", "sim"), "emd_downsize": _read_by("emd"),
+           "emd_solver": _read_by("emd"), "nss_ddof": _NSS, "nss_constant": _NSS,
+           "nss_positives": _NSS, "cc_constant": _read_by("cc")}
 
 
 def _check_number(f: str, v, whole: bool, lo, lo_open: bool, hi, example: str) -> None:
