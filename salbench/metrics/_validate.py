@@ -152,22 +152,30 @@ def fixations(fix, shape: tuple[int, int], name: str = "image",
     a = fixation_array(fix, name, what)
     if a.size == 0:
         return a
-    if not np.issubdtype(a.dtype, np.integer):
-        if not np.isfinite(a).all():
-            raise UserError(f"{what} contain NaN or infinite coordinates", name,
-                            "drop those fixations first")
-        frac = (a != np.round(a)).any(axis=1)
-        if frac.any():
-            r, c = (coordinate(v) for v in a[frac][0])
-            raise UserError(f"{what} must be whole pixel coordinates (0-based row, col), "
-                            f"e.g. (row={r}, col={c})", name,
-                            "round or floor them explicitly first")
+    whole_coordinates(a, lambda j: name, what)
     h, w = shape
     # bounds in the given type: a cast first would wrap 1e30 or a uint64 2**63 to -2**63
     bad = (a[:, 0] < 0) | (a[:, 0] >= h) | (a[:, 1] < 0) | (a[:, 1] >= w)
     if bad.any():
         raise outside_image(a[bad], len(a), h, w, name, what)
     return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def whole_coordinates(a: np.ndarray, name_of, what: str = "fixations") -> None:
+    """Refuse float coordinates ``a`` (N, 2) that are not finite or not whole numbers,
+    naming the image of the first bad row ``j`` as ``name_of(j)``; integers pass."""
+    if np.issubdtype(a.dtype, np.integer):
+        return
+    bad = ~np.isfinite(a).all(axis=1)
+    if bad.any():
+        raise UserError(f"{what} contain NaN or infinite coordinates",
+                        name_of(int(np.flatnonzero(bad)[0])), "drop those fixations first")
+    bad = (a != np.round(a)).any(axis=1)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        raise UserError(f"{what} must be whole pixel coordinates (0-based row, col), "
+                        f"e.g. (row={coordinate(a[j, 0])}, col={coordinate(a[j, 1])})",
+                        name_of(j), "round or floor them explicitly first")
 
 
 def outside_image(bad: np.ndarray, n: int, h: int, w: int, name: str | None,

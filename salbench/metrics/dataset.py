@@ -218,23 +218,8 @@ def _checked_fixations(packed: PackedFixations, sizes, names) -> None:
     if not rc.size:
         return
     off = packed.offsets
-
-    def image_of(j: int) -> int:
-        return int(np.searchsorted(off, j, side="right") - 1)
-
-    if not np.issubdtype(rc.dtype, np.integer):
-        bad = ~np.isfinite(rc).all(axis=1)
-        if bad.any():
-            raise UserError("fixations contain NaN or infinite coordinates",
-                            names[image_of(int(np.flatnonzero(bad)[0]))],
-                            "drop those fixations first")
-        bad = (rc != np.round(rc)).any(axis=1)
-        if bad.any():
-            j = int(np.flatnonzero(bad)[0])
-            raise UserError(f"fixations must be whole pixel coordinates (0-based row, col), "
-                            f"e.g. (row={_validate.coordinate(rc[j, 0])}, "
-                            f"col={_validate.coordinate(rc[j, 1])})", names[image_of(j)],
-                            "round or floor them explicitly first")
+    _validate.whole_coordinates(
+        rc, lambda j: names[int(np.searchsorted(off, j, side="right") - 1)])
     # per-image extremes, in the given type (a cast to int64 first would wrap 1e30 or a
     # uint64 2**63 to -2**63), not per-fixation temporaries: memory per image counts
     rows, cols = rc[:, 0], rc[:, 1]
