@@ -150,12 +150,7 @@ def resize_flattened(stats) -> bool:
     agree.  The map is taken as the constant it is (its constant-map scores, "constant
     prediction" where NaN), as the ground truth is (``CONSTANT_GT``)."""
     lo, hi = stats[0], stats[1]
-    return hi > lo and _flat(lo, hi)
-
-
-def _flat(lo: float, hi: float) -> bool:
-    """A map with this range is constant within ``FLAT_RELATIVE`` of its magnitude."""
-    return not hi - lo > _maps.FLAT_RELATIVE * max(abs(lo), abs(hi))
+    return hi > lo and _maps.flat(lo, hi)
 
 
 def _scipy_zoom(pred: np.ndarray, shape: tuple[int, int], order: int, mode: str
@@ -345,7 +340,7 @@ def _gt_constant(gt_range, ur, uc, wts, tr, tc, n) -> bool:
     """Whether the ground truth is constant: from its (min, max) ``gt_range`` when the map
     is formed, else from its Gram sums."""
     if gt_range is not None:
-        return _flat(*gt_range)
+        return _maps.flat(*gt_range)
     s1, s2 = _maps.gt_moments(ur, uc, wts, tr, tc)
     return not s2 - s1 * s1 / n > _maps.FLAT_RELATIVE * s2
 

@@ -38,6 +38,13 @@ UNCENTRED_OFFSET = 4.0
 # a ground truth whose range is below this fraction of its maximum is constant (rounding
 # ripples of a blur of an all-fixated map are not structure)
 FLAT_RELATIVE = 1e-12
+
+
+def flat(lo: float, hi: float) -> bool:
+    """A map with this range is constant within ``FLAT_RELATIVE`` of its magnitude (for
+    Python callers; the kernels ``pearson`` and ``sim`` write the same test inline)."""
+    return not hi - lo > FLAT_RELATIVE * max(abs(lo), abs(hi))
+
 # G is formed in blocks of this many rows when its fixated rows reach at most
 # GT_BLOCKED_WORK of the blocks on average (measured at 480x640: 64-row blocks 2.9 ms,
 # 32 3.0, 16 3.5, one product 6.8 ms for sigma 24; antonioGaussian, 0.9 of the work

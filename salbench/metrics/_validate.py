@@ -200,7 +200,7 @@ def baseline_map(baseline, shape: tuple[int, int], name: str = "baseline") -> np
     finite_range(b, name, "baseline map", "give a finite map")
     b = as_float64(b)
     if b.shape != tuple(shape):
-        from ._maps import FLAT_RELATIVE
+        from ._maps import flat
         from ._resize import matlab_bicubic
 
         b = matlab_bicubic(b, shape[0], shape[1])
@@ -209,7 +209,7 @@ def baseline_map(baseline, shape: tuple[int, int], name: str = "baseline") -> np
         # scaling of InfoGain.m would turn into the baseline's structure (ig of 14.5 bits
         # against a resized np.ones): taken as the constant it is, as a resized
         # prediction is (ig is then NaN, "constant baseline map", as at the image's size)
-        if hi > lo and not hi - lo > FLAT_RELATIVE * max(abs(lo), abs(hi)):
+        if hi > lo and flat(lo, hi):
             b[...] = b.mean()
     return b
 
