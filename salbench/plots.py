@@ -47,7 +47,8 @@ def _plt():
 
 
 def _save(fig, path: Path, fmt: str, dpi: int) -> Path:
-    check_output(fmt, dpi)
+    """``fig`` written atomically as ``path`` in ``fmt`` (checked by the figure's function
+    before it drew anything)."""
     path = path.with_name(f"{path.stem}.{fmt}")
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as f:
