@@ -19,8 +19,8 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[obj
 
     width = max(100, _width())
     # every string as plain Text: rich reads "[...]" as markup and drops it, and a
-    # variant's name is "mit[judd_jitter=0]" (tables read "protocol mit")
-    # as wide as its title where the console allows (a narrower table wraps the title)
+    # variant's name is "mit[judd_jitter=0]" (tables read "protocol mit"); as wide as
+    # its title where the console allows (a narrower table wraps the title)
     t = Table(title=Text(title) if title else None,
               caption=Text(caption) if caption else None, caption_justify="left",
               min_width=min(len(title), width) if title else None)
@@ -32,8 +32,7 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[obj
         # "l"); other cells wrap between words, never inside one
         whole = all(len(r[i].split()) <= 1 for r in cells)
         texts = [r[i] for r in cells] + [c]
-        words = max(len(w) for x in texts for w in x.split()) if any(map(str.split, texts)) \
-            else 1
+        words = max((len(w) for x in texts for w in x.split()), default=1)
         t.add_column(Text(c), justify="right" if numeric else "left", overflow="fold",
                      no_wrap=whole, min_width=None if whole else words)
         need += (max(map(len, texts)) if whole else words) + 3
