@@ -248,3 +248,36 @@ def test_official_val_maps_are_kept_and_scored_against(tmp_path, rng, monkeypatc
         cc(preds[3], val.fixations(3), protocol="mit", shape=(H, W), gt_map=official),
         abs=1e-12)
     assert r.protocol["changed"] == {"ground_truth": "given-maps"}
+
+
+def test_official_maps_are_read_as_their_bit_depth_and_colour_maps_refused(tmp_path, rng):
+    """A 16-bit map was clipped at 255 by Pillow's 8-bit convert (its target and its kept
+    map all but white); a colour-mapped map was read as its luminance.  The 16-bit map of
+    the same values gives the 8-bit map's target (to within the 8-bit resize's rounding)
+    and the same kept map; the colour one is reported and replaced by the fixations."""
+    from salbench.data import DatasetSpec, load
+
+    src = tmp_path / "salicon"
+    make_2017(src, rng, n_train=1, n_val=3)
+    prepare(src, tmp_path / "eight")
+    eight = load(DatasetSpec(name="salicon", data_dir=str(tmp_path / "eight")), "val")
+    maps = src / "maps" / "val"
+    first = maps / "COCO_val2014_000000000000.png"
+    grey8 = np.asarray(Image.open(first))
+    Image.fromarray(grey8.astype(np.uint16) * 257).save(first)  # v/255 == 257v/65535
+    assert Image.open(first).mode == "I;16"
+    prepare(src, tmp_path / "deep")
+    deep = load(DatasetSpec(name="salicon", data_dir=str(tmp_path / "deep")), "val")
+    np.testing.assert_allclose(deep.gt_maps()[0], grey8 / 255.0, rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(deep.gt_maps()[1], eight.gt_maps()[1])
+    # Pillow's 8-bit resize rounds both passes to whole levels and clips the horizontal
+    # pass's bicubic overshoot at 0 and 255 (2.05 levels apart at most on this map); the
+    # clipped 16-bit read was white almost everywhere
+    assert np.abs(deep.targets[0] - eight.targets[0]).max() <= 3 / 255
+    assert np.corrcoef(deep.targets[0].ravel(), eight.targets[0].ravel())[0, 1] > 0.999
+    colour = maps / "COCO_val2014_000000000001.png"
+    g = np.asarray(Image.open(colour))
+    Image.fromarray(np.stack([g, 255 - g, g // 2], -1)).quantize(64).save(colour)
+    report = prepare(src, tmp_path / "colour")
+    assert any(f == str(colour) and "colour image" in why for f, why in report.repaired)
+    assert report.maps_from_fixations["val"] == 1 and "val" not in report.maps_kept

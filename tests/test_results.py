@@ -104,6 +104,17 @@ def test_sixteen_bit_png_maps_are_read_as_sixteen_bit(workdir, val):
     Image.fromarray(rgb).save(workdir / "colour.png")
     with pytest.raises(ValueError, match="colour image, not grey"):
         read_map_image(workdir / "colour.png")
+    # a palette image is grey only when its colours are: a colour-mapped map (jet as an
+    # indexed PNG) was read as its luminance
+    ramp = np.arange(48 * 48, dtype=np.uint16).reshape(48, 48) % 256
+    Image.fromarray(ramp.astype(np.uint8)).convert("P").save(workdir / "grey-p.png")
+    np.testing.assert_array_equal(read_map_image(workdir / "grey-p.png"),
+                                  ramp.astype(np.float32) / np.float32(255.0))
+    jet = np.stack([ramp, 255 - ramp, ramp // 2], -1).astype(np.uint8)
+    Image.fromarray(jet).quantize(64).save(workdir / "jet-p.png")
+    assert Image.open(workdir / "jet-p.png").mode == "P"
+    with pytest.raises(ValueError, match="colour image, not grey"):
+        read_map_image(workdir / "jet-p.png")
     (workdir / "trunc.png").write_bytes((workdir / "m16.png").read_bytes()[:60])
     with pytest.raises(ValueError, match=r"trunc\.png"):
         read_map_image(workdir / "trunc.png")

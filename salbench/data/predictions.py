@@ -2,7 +2,8 @@
 read and checked against the split they claim to cover.
 
 Every map is read as what it holds or refused: 16-bit PNGs are scaled by 65535, not
-clipped at 255; colour images that are not grey are refused; complex arrays are refused;
+clipped at 255; colour images that are not grey are refused, palette images included (a
+colour-mapped map would otherwise be read as its luminance); complex arrays are refused;
 a folder with two maps for one image (``X.png`` and ``X.jpg``) is refused.
 """
 
@@ -19,30 +20,40 @@ from .study import as_maps, read_predictions
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
 
+# image modes whose values are 8-bit (a palette or colour image only when it is grey)
+EIGHT_BIT_MODES = ("1", "L", "P", "PA", "LA", "RGB", "RGBA")
+
+
+def grey_values(im, where, dtype=np.float32) -> np.ndarray:
+    """An opened map image's values in ``dtype``: 8-bit / 255, 16-bit / 65535, float
+    (mode ``F``) as stored.  A colour image (a colour palette too: a colour-mapped map
+    would otherwise be read as its luminance) or a mode of no known range is refused,
+    naming ``where``."""
+    mode = im.mode
+    if mode in ("1", "L"):
+        return np.asarray(im.convert("L"), dtype=dtype) / dtype(255.0)
+    if mode.startswith("I;16"):
+        return np.asarray(im, dtype=dtype) / dtype(65535.0)
+    if mode == "F":
+        return np.asarray(im, dtype=dtype)
+    if mode in EIGHT_BIT_MODES:
+        a = np.asarray(im.convert("RGB"), dtype=dtype)
+        if not (np.array_equal(a[..., 0], a[..., 1]) and np.array_equal(a[..., 0], a[..., 2])):
+            raise UserError("saliency map is a colour image, not grey", where,
+                            "save maps as single-channel greyscale images, not colour-mapped")
+        return a[..., 0] / dtype(255.0)
+    raise UserError(f"saliency map image mode {mode!r} has no known value range", where,
+                    "save maps as 8- or 16-bit greyscale PNG")
+
+
 def read_map_image(path: Path) -> np.ndarray:
-    """One saliency map image as float32 in [0, 1] (8-bit / 255, 16-bit / 65535; float
-    TIFFs as stored)."""
+    """One saliency map image as float32 in [0, 1] (:func:`grey_values`)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
             im.load()
-            mode = im.mode
-            if mode in ("1", "L", "P"):
-                return np.asarray(im.convert("L"), dtype=np.float32) / np.float32(255.0)
-            if mode.startswith("I;16"):
-                return np.asarray(im, dtype=np.float32) / np.float32(65535.0)
-            if mode == "F":
-                return np.asarray(im, dtype=np.float32)
-            if mode in ("RGB", "RGBA", "LA"):
-                a = np.asarray(im.convert("RGB"), dtype=np.float32)
-                if not (np.array_equal(a[..., 0], a[..., 1])
-                        and np.array_equal(a[..., 0], a[..., 2])):
-                    raise UserError("saliency map is a colour image, not grey", path,
-                                    "save maps as single-channel greyscale images")
-                return a[..., 0] / np.float32(255.0)
-            raise UserError(f"saliency map image mode {mode!r} has no known value range",
-                            path, "save maps as 8- or 16-bit greyscale PNG")
+            return grey_values(im, path)
     except UnidentifiedImageError:
         raise UserError("not an image file", path, "maps must be PNG/JPEG/TIFF images") \
             from None
@@ -144,4 +155,5 @@ def _check_shape(path: Path, preds: np.ndarray, split: Split) -> None:
                     f"({', '.join(f'{a}x{b}' for a, b in sizes)})")
 
 
-__all__ = ["MAP_PIXELS", "as_maps", "read_folder", "read_for_split", "read_map_image"]
+__all__ = ["EIGHT_BIT_MODES", "MAP_PIXELS", "as_maps", "grey_values", "read_folder",
+           "read_for_split", "read_map_image"]

@@ -19,8 +19,9 @@ Output: ``train.npz`` (96x96 inputs, 48x48 targets, each image plus its mirror),
 ground truth of ``GT_MAPS`` protocols).  Every repair is counted and every skipped item
 listed with the file to blame: points outside the image are clipped to its border;
 points with a NaN or infinite coordinate are dropped; an image without a fixations file,
-or whose image or fixations file is unreadable, is skipped; a map that cannot be read is
-replaced by the fixations blurred (the image is kept).
+or whose image or fixations file is unreadable, is skipped; a map that cannot be read, or
+is not grey, is replaced by the fixations blurred (the image is kept).  Maps are read at
+their bit depth (``predictions.grey_values``): 16-bit maps are not clipped at 255.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from ..errors import UserError
 from ..io import atomic_write
 from ..progress import track
 from .maps import fixation_target
+from .predictions import EIGHT_BIT_MODES, grey_values
 from .split import INPUT_SIDE, MAP_SIDE, Split, save_split
 
 SPLITS = ("train", "val")
@@ -140,7 +142,7 @@ def gt_loader(data_dir: Path, split: str):
         from PIL import Image
 
         with Image.open(io.BytesIO(blob[offsets[i]:offsets[i + 1]].tobytes())) as im:
-            return np.asarray(im.convert("L"), dtype=np.float64) / 255.0
+            return grey_values(im, f"{path}, map {i}", np.float64)
 
     return load
 
@@ -298,18 +300,9 @@ def _build_split(split: str, recs: list[_Record], report: Report
         y = None
         if rec.map_path is not None:
             try:
-                raw = rec.map_path.read_bytes()
-                with Image.open(rec.map_path) as m:
-                    grey = m.convert("L")
-                    grey.load()
-                if grey.size != (w, h):
-                    raise UserError(f"map is {grey.height}x{grey.width}, image {h}x{w}",
-                                    hint="give the map at the image's size")
-                y = np.asarray(grey.resize((MAP_SIDE, MAP_SIDE), Image.BICUBIC),
-                               dtype=np.float32) / 255.0
+                y, kept = _official_map(rec.map_path, h, w)
                 if split == "val":
-                    maps.append(raw if rec.map_path.suffix.lower() == ".png"
-                                else _png_bytes(grey))  # JPEG maps are kept lossless
+                    maps.append(kept)
             except Exception as exc:
                 report.repaired.append((str(rec.map_path), f"unreadable map "
                                         f"({type(exc).__name__}: {exc}); target made from "
@@ -344,6 +337,35 @@ def _build_split(split: str, recs: list[_Record], report: Report
                                 "with given maps cannot score this split)"))
         maps = []
     return split_obj, maps
+
+
+def _official_map(path: Path, h: int, w: int) -> tuple[np.ndarray, bytes]:
+    """An official map's 48x48 training target and the PNG bytes kept for scoring: 8-bit
+    maps as the study resized them (Pillow bicubic in 8 bits), 16-bit ones in float
+    (not clipped at 255); colour maps and float TIFFs are refused."""
+    import io
+
+    from PIL import Image
+
+    raw = path.read_bytes()
+    with Image.open(io.BytesIO(raw)) as m:
+        m.load()
+        values = grey_values(m, path)
+        if m.mode == "F":
+            raise UserError("float TIFF map", path, "save maps as 8- or 16-bit greyscale PNG")
+        if values.shape != (h, w):
+            raise UserError(f"map is {values.shape[0]}x{values.shape[1]}, image {h}x{w}",
+                            hint="give the map at the image's size")
+        if m.mode in EIGHT_BIT_MODES:
+            grey = m.convert("L")  # grey_values checked that it is grey
+            y = np.asarray(grey.resize((MAP_SIDE, MAP_SIDE), Image.BICUBIC),
+                           dtype=np.float32) / 255.0
+        else:  # 16-bit
+            grey = m
+            small = Image.fromarray(values).resize((MAP_SIDE, MAP_SIDE), Image.BICUBIC)
+            y = np.clip(np.asarray(small, dtype=np.float32), 0.0, 1.0)  # bicubic overshoot
+        is_png = m.format == "PNG"
+    return y, raw if is_png else _png_bytes(grey)  # JPEG maps are kept lossless
 
 
 def _png_bytes(img) -> bytes:
