@@ -7,6 +7,7 @@ with status 2.  Anything else that escapes a command is a bug and keeps its trac
 
 from __future__ import annotations
 
+import numbers
 import os
 from pathlib import Path
 
@@ -25,6 +26,11 @@ class UserError(ValueError):
         if hint:
             text += f"; {hint}"
         super().__init__(text)
+
+
+def is_whole(v) -> bool:
+    """``v`` is a whole number given as one: an ``int`` or numpy integer, not a bool."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 def os_error(exc: OSError, path: str | os.PathLike, action: str = "read") -> UserError:

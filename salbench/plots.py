@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import UserError
+from .errors import UserError, is_whole
 from .io import atomic_write
 
 FORMATS = ("png", "pdf", "svg")
@@ -31,8 +31,7 @@ def check_output(fmt: str, dpi: int) -> None:
     """A known figure format and a resolution in ``1..MAX_DPI``, before any drawing."""
     if fmt not in FORMATS:
         raise UserError(f"unknown figure format {fmt!r}", hint=f"choose {', '.join(FORMATS)}")
-    if isinstance(dpi, bool) or not isinstance(dpi, int | np.integer) \
-            or not 1 <= dpi <= MAX_DPI:
+    if not is_whole(dpi) or not 1 <= dpi <= MAX_DPI:
         raise UserError(f"dpi must be a whole number from 1 to {MAX_DPI}, got {dpi!r}",
                         hint=f"e.g. --dpi {DPI} (the default) or 300 for print")
 
@@ -217,8 +216,7 @@ def best_worst(split, preds, result, metric: str, out_dir: str | Path, k: int = 
     """The ``k`` best and worst images of ``result`` (a :class:`~salbench.results.Result`)
     by ``metric``; refused when the result was scored on other data than ``split``."""
     check_output(fmt, dpi)
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) \
-            or not 1 <= k <= MAX_GRID_ROWS:
+    if not is_whole(k) or not 1 <= k <= MAX_GRID_ROWS:
         raise UserError(f"images per grid must be a whole number from 1 to {MAX_GRID_ROWS}, "
                         f"got {k!r}", hint="e.g. --k 4 (the default)")
     if result.dataset.get("fingerprint") != split.fingerprint():

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .errors import UserError, os_error
+from .errors import UserError, is_whole, os_error
 from .io import home, write_json
 from .stats import BOOTSTRAP_RESAMPLES, bootstrap_cis
 from .suggest import did_you_mean
@@ -316,7 +316,7 @@ def _upgrade(raw, source: str) -> dict:
         raise UserError("not a salbench result file", source,
                         "give a result JSON that salbench wrote")
     v = raw.get("schema_version")
-    if isinstance(v, bool) or not isinstance(v, int):
+    if not is_whole(v):
         raise UserError(f"schema_version must be an integer, got {v!r}", source,
                         "regenerate the file")
     if v > SCHEMA_VERSION:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..console import note
-from ..errors import UserError
+from ..errors import UserError, is_whole
 from ..io import home
 from . import synth
 from .split import Split, load_split, save_split
@@ -138,8 +138,7 @@ def load(spec: DatasetSpec, split: str) -> Split:
 def generate(config: synth.SynthConfig, workers: int | None = None,
              force: bool = False) -> dict[str, float]:
     """Generate and cache both synthetic splits; returns seconds per split."""
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
-                                or workers < 1):
+    if workers is not None and (not is_whole(workers) or workers < 1):
         raise UserError(f"workers must be a whole number >= 1, got {workers!r}",
                         hint="e.g. --workers 2, or leave it out to use every core (up to 8)")
     out = synth_dir(config)

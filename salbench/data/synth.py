@@ -57,15 +57,14 @@ class SynthConfig:
     n_val: int = DEFAULT_VAL
 
     def __post_init__(self) -> None:
-        from ..errors import UserError
+        from ..errors import UserError, is_whole
 
         for what, v, lo, hi, flag in (("seed", self.seed, 0, 2**32, "--data-seed 0"),
                                       ("training images", self.n_train, 0, None,
                                        f"--train {DEFAULT_TRAIN}"),
                                       ("validation images", self.n_val, 1, None,
                                        f"--val {DEFAULT_VAL}")):
-            whole = isinstance(v, int | np.integer) and not isinstance(v, bool)
-            if not whole or v < lo or (hi is not None and v >= hi):
+            if not is_whole(v) or v < lo or (hi is not None and v >= hi):
                 bound = f"in [{lo}, 2**32)" if hi else f"a whole number >= {lo}"
                 raise UserError(f"synthetic set: {what} must be {bound}, got {v!r}",
                                 hint=f"e.g. {flag} (the default)")

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..errors import UserError
+from ..errors import UserError, is_whole
 
 NORMALIZE_CLIP = "clip"
 NORMALIZE_MINMAX = "minmax"
@@ -42,8 +42,7 @@ def saliency_map(smap, name: str = "image") -> np.ndarray:
 
 def counter(value, what: str = "seed") -> int:
     """A seed or stream of the counter-based draws: an integer in [0, 2**64)."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) \
-            or not 0 <= int(value) < 2**64:
+    if not is_whole(value) or not 0 <= int(value) < 2**64:
         raise UserError(f"{what} must be an integer in [0, 2**64), got {value!r}",
                         hint="give a whole number such as 0")
     return int(value)

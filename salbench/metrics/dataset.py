@@ -19,7 +19,7 @@ from typing import NamedTuple, TypeVar
 
 import numpy as np
 
-from ..errors import UserError
+from ..errors import UserError, is_whole
 from . import _ahead, _pools, _validate
 from . import protocols as P
 from ._engine import Plan, score_image
@@ -296,8 +296,7 @@ def score_dataset(
 
 
 def _check_threads(threads) -> None:
-    if threads is not None and (isinstance(threads, bool) or not isinstance(
-            threads, int | np.integer) or threads < 1):
+    if threads is not None and (not is_whole(threads) or threads < 1):
         raise UserError(f"threads must be a whole number >= 1 (or None: numba's), got "
                         f"{threads!r}", hint="e.g. threads=2")
 

@@ -7,7 +7,7 @@ import math
 import numbers
 from dataclasses import asdict, dataclass, field, fields
 
-from ...errors import UserError
+from ...errors import UserError, is_whole
 from ...loss_spec import check_loss
 from ...suggest import did_you_mean
 
@@ -65,7 +65,7 @@ class TrainConfig:
             v = getattr(self, name)
             if v is None and name == "stop_after":
                 continue
-            need(_whole(v), f"{name} must be a whole number, got {v!r}")
+            need(is_whole(v), f"{name} must be a whole number, got {v!r}")
             setattr(self, name, int(v))  # numpy integers as Python ints (JSON, checkpoints)
         for name in _REAL:
             v = getattr(self, name)
@@ -136,10 +136,6 @@ _WHOLE = ("epochs", "batch_size", "val_every", "log_every_steps", "checkpoint_ev
           "keep_checkpoints", "seed", "stop_after")
 _REAL = ("lr_start", "lr_end", "momentum", "weight_decay", "adversarial_weight",
          "discriminator_lr")
-
-
-def _whole(v) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 def _real(v) -> bool:
