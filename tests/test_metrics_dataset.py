@@ -317,6 +317,10 @@ def test_numeric_protocol_fields_are_checked(field, bad):
     ("exact", "judd_jitter", 1e-7, "judd = mann-whitney"),
     ("exact", "judd_noise", "normal", "judd = mann-whitney"),
     ("mit", "gt_cutoff", 4.0, "ground_truth = given-maps"),
+    ("mit", "gt_blur", "gaussian-reflect", "ground_truth = given-maps"),
+    ("pysaliency", "gt_fixation_map", "binary", "ground_truth = given-maps"),
+    ("exact", "splits", 100, "auc = mann-whitney"),
+    ("pysaliency", "grid_constant", "zero", "auc = mann-whitney"),
     # fields of metrics the protocol does not define at all
     ("replication", "judd_jitter", 1e-7, "it defines none of auc_judd"),
     ("replication", "nss_ddof", 0, "it defines none of nss"),

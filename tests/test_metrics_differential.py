@@ -844,31 +844,42 @@ def test_grid_aucs_match_naive_with_same_draws(rng, protocol, grid):
     agree(got, expect, metric="sauc", **ref)
 
 
+@pytest.mark.parametrize("float_truncate", [False, True])
 @pytest.mark.parametrize("exclude_self", [False, True])
-def test_union_of_other_maps_matches_naive(rng, exclude_self):
+def test_union_of_other_maps_matches_naive(rng, exclude_self, float_truncate):
     """sauc's pool of the sampled protocols: the union of the fixated pixels of the images
-    the stream picks, rescaled by integer floor to this image's size, in ascending order;
-    images of odd sizes."""
+    the stream picks, rescaled to this image's size by integer floor (or as pysaliency
+    does, ``int(float(x) * (H / H_other))``: the dataset path ignored ``rescale`` here), in
+    ascending order; images of odd sizes."""
     from salbench.metrics import _pools, _rng
     from salbench.metrics.dataset import PackedFixations, _Marks
 
-    sizes = np.array([(7, 9), (13, 5), (7, 9), (21, 11), (9, 9), (7, 9)] * 3)
+    # (22, 33) -> (30, 45): row 11 and column 22 are where the two rescalings part
+    sizes = np.array([(7, 9), (13, 5), (30, 45), (21, 11), (22, 33), (7, 9)] * 3)
     fixes = [random_fixations(rng, int(rng.integers(1, 12)), tuple(s)) for s in sizes]
+    fixes = [np.vstack([f, [(11, 22)]]) if tuple(s) == (22, 33) else f
+             for f, s in zip(fixes, sizes, strict=True)]
     packed = PackedFixations.of(fixes)
+    parted = 0
     rows, cols = packed.rc[:, 0].astype(np.int64), packed.rc[:, 1].astype(np.int64)
     marks = _Marks()
     for i in range(len(sizes)):
         h, w = sizes[i]
         got = _pools.union_of_maps(i, len(sizes), h, w, packed.offsets, rows, cols, sizes, 3, 4,
-                                   exclude_self, marks.get(h * w))
+                                   exclude_self, marks.get(h * w), float_truncate)
         picked = _rng.draw_permutation(3, i, _rng.OTHERS, 0, len(sizes) - exclude_self, 4)
         lin = set()
         for o in picked:
             o = o + 1 if exclude_self and o >= i else o
+            ho, wo = int(sizes[o][0]), int(sizes[o][1])
             for r, c in fixes[o]:
-                lin.add(int(r) * h // int(sizes[o][0]) * w + int(c) * w // int(sizes[o][1]))
+                floor = int(r) * h // ho * w + int(c) * w // wo
+                pysal = int(float(r) * (h / ho)) * w + int(float(c) * (w / wo))
+                lin.add(pysal if float_truncate else floor)
+                parted += pysal != floor
         assert got.tolist() == sorted(lin)
         assert not marks.get(h * w).any()  # left all-False for the next image
+    assert parted  # the two rescalings give other pools here
 
 
 # ---- the replication study's script ------------------------------------------------------

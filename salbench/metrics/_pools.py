@@ -15,21 +15,22 @@ from ._jit import kernel
 
 def union_of_maps(i: int, n_img: int, h: int, w: int, fix_off: np.ndarray, rows: np.ndarray,
                   cols: np.ndarray, shapes: np.ndarray, seed: int, k_other: int,
-                  exclude_self: bool, mark: np.ndarray) -> np.ndarray:
+                  exclude_self: bool, mark: np.ndarray, float_truncate: bool) -> np.ndarray:
     """Sorted flat indices of the union of ``k_other`` random images' fixation maps, with
-    coordinates rescaled to image ``i``'s size (``floor(r * h / h_other)``).  ``mark`` is
+    coordinates rescaled to image ``i``'s size as :func:`rescaled` does (``floor(r * h /
+    h_other)``, or ``int(float(r) * (h / h_other))`` with ``float_truncate``).  ``mark`` is
     an all-False scratch array of at least ``h*w`` entries, left all-False again.  The
     distinct pixels come from :func:`union_unsorted` and are sorted by numpy (~5,000 at
     480x640: 0.03 ms; numba's sort, or a radix sort, cost 0.8 s and more to compile)."""
     idx = union_unsorted(i, n_img, h, w, fix_off, rows, cols, shapes, seed, k_other,
-                         exclude_self, mark)
+                         exclude_self, mark, float_truncate)
     idx.sort()
     return idx
 
 
 @kernel
 def union_unsorted(i, n_img, h, w, fix_off, rows, cols, shapes, seed, k_other, exclude_self,
-                   mark):
+                   mark, float_truncate):
     """The distinct flat indices of :func:`union_of_maps`, in the order first marked:
     ``mark`` drops repeated pixels as they come (a scan of the marks for the set ones cost
     0.15 ms at 480x640, mostly mispredicted branches)."""
@@ -52,9 +53,9 @@ def union_unsorted(i, n_img, h, w, fix_off, rows, cols, shapes, seed, k_other, e
             r = rows[f]
             c = cols[f]
             if ho != h:
-                r = (r * h) // ho
+                r = np.int64(r * (h / ho)) if float_truncate else (r * h) // ho
             if wo != w:
-                c = (c * w) // wo
+                c = np.int64(c * (w / wo)) if float_truncate else (c * w) // wo
             li = r * w + c
             if not mark[li]:
                 mark[li] = True

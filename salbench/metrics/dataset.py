@@ -461,7 +461,7 @@ def _pool_for(proto, wanted, i, shape, pools, kept, sizes, seed):
     if proto.sauc_pool in (P.POOL_RANDOM_10, P.POOL_OTHER_10):
         idx = _pools.union_of_maps(i, len(sizes), h, w, off, rows, cols, sizes, seed,
                                    SAUC_MAPS, proto.sauc_pool == P.POOL_OTHER_10,
-                                   _MARKS.get(h * w))
+                                   _MARKS.get(h * w), proto.rescale == P.RESCALE_FLOAT)
         return idx, np.ones(idx.size), np.empty(0, dtype=np.int64)
     idx, wgt = pools[shape]
     if proto.sauc_pool == P.POOL_SALICON:

@@ -347,11 +347,14 @@ _NUMBERS = {
 }
 
 
+def _fixations_unused(p: Protocol) -> str | None:
+    """How the fixations make a ground truth is unused where the maps are given."""
+    return f"ground_truth = {p.ground_truth}" if p.ground_truth != GT_FIXATIONS else None
+
+
 def _blur_unused(kind: str):
     def why(p: Protocol) -> str | None:
-        if p.ground_truth != GT_FIXATIONS:
-            return f"ground_truth = {p.ground_truth}"
-        return None if p.gt_blur == kind else f"gt_blur = {p.gt_blur}"
+        return _fixations_unused(p) or (None if p.gt_blur == kind else f"gt_blur = {p.gt_blur}")
     return why
 
 
@@ -381,7 +384,9 @@ def _all(*rules):
 
 _JUDD, _KLD, _NSS = _read_by("auc_judd"), _read_by("kld"), _read_by("nss")
 _UNUSED = {"gt_sigma": _blur_unused(BLUR_GAUSSIAN_REFLECT), "gt_cutoff": _blur_unused(BLUR_ANTONIO),
+           "gt_blur": _fixations_unused, "gt_fixation_map": _fixations_unused,
            "step": _grid_only, "borji_negatives": _grid_only, "borji_min_fixated": _grid_only,
+           "grid_constant": _grid_only, "splits": _grid_only,
            "judd": _JUDD, "judd_jitter": _all(_JUDD, _jitter_unused),
            "judd_noise": _all(_JUDD, _jitter_unused), "kld_eps": _KLD, "kld_negative": _KLD,
            "density": _read_by("kld", "sim"), "emd_downsize": _read_by("emd"),
