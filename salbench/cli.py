@@ -246,6 +246,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from .data.predictions import read_for_split
     from .errors import UserError
     from .evaluate import evaluate
+    from .io import check_writable
     from .registry import literature
     from .results import check_name
 
@@ -259,6 +260,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
     except UserError as exc:
         raise UserError(f"{exc.what} (taken from the file name)", args.preds,
                         "give one with --name") from None
+    outs = _score_outputs(args.out, [p.name for p in protos])
+    for path in outs:
+        check_writable(path)  # before the scoring, not after it
     spec = _spec(args)
     val = load(spec, "val")
     preds = read_for_split(args.preds, val)
@@ -268,16 +272,26 @@ def _cmd_score(args: argparse.Namespace) -> int:
                        store=store, literature=literature() if store else None)
     for r in results:
         _print_result(r)
-    if args.out:
-        path = Path(args.out)
-        for r in results:
-            p = path if len(results) == 1 else \
-                path.with_name(f"{path.stem}-{r.protocol_name}{path.suffix or '.json'}")
+    for r, p in zip(results, outs or [None] * len(results), strict=True):
+        if p is not None:
             r.save(p)
             note(f"wrote {p}")
     if store:
         note(f"stored as {name!r} in {store} (salbench leaderboard shows the boards)")
     return 0
+
+
+def _score_outputs(out: str | None, protocols: list[str]) -> list:
+    """Where ``score --out`` writes each protocol's result: ``out`` itself for one,
+    ``STEM-PROTOCOL.json`` beside it for several; none without ``--out``."""
+    from pathlib import Path
+
+    if not out:
+        return []
+    path = Path(out)
+    if len(protocols) == 1:
+        return [path]
+    return [path.with_name(f"{path.stem}-{p}{path.suffix or '.json'}") for p in protocols]
 
 
 def _cmd_models(args: argparse.Namespace) -> int:

@@ -30,14 +30,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]
     from .errors import os_error
 
     path = Path(path)
-    try:  # the path is the user's choice: say what is wrong with it
-        if path.is_dir():
-            raise IsADirectoryError(21, "Is a directory", str(path))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp",
-                                   dir=path.parent)
-    except OSError as exc:
-        raise os_error(exc, path, "write") from None
+    fd, tmp = _temp_beside(path)
     os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
     try:
         with os.fdopen(fd, mode) as f:
@@ -52,6 +45,29 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Refuse now, before long work, a ``path`` that :func:`atomic_write` could not write
+    (its folder is made, a temporary file is created there and removed)."""
+    fd, tmp = _temp_beside(Path(path))
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """A new temporary file in ``path``'s folder (made if missing); the path is the
+    user's choice, so an ``OSError`` says what is wrong with it."""
+    from .errors import os_error
+
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "Is a directory", str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp",
+                                dir=path.parent)
+    except OSError as exc:
+        raise os_error(exc, path, "write") from None
 
 
 def _umask() -> int:

@@ -15,6 +15,7 @@ from PIL import Image
 
 import salbench
 from salbench.cli import main
+from salbench.io import home
 
 N = 12  # val images of the tiny synthetic set (SALBENCH_SYNTH=24,12 in `workdir`)
 
@@ -129,6 +130,10 @@ CASES = [
      "file name too long"),
     ("out-is-a-directory", lambda w: (np.save(w / "p.npy", _density()), (w / "d").mkdir()),
      ["score", "p.npy", "--out", "d"], "cannot write a directory"),
+    ("out-under-a-file", lambda w: (np.save(w / "p.npy", _density()),
+                                    (w / "f").write_text("x")),
+     ["score", "p.npy", "--protocol", "mit", "exact", "--out", "f/r.json"],
+     "a part of the path is a file"),
     ("name-with-slash", _density_npy,
      ["score", "p.npy", "--name", "../../x"], "may hold only"),
     ("name-300", _density_npy,
@@ -260,9 +265,30 @@ CASES = [
     ("prepare-2015-mouse", lambda w: (w / "e").mkdir(),
      ["data", "prepare", "--from", "e", "--out", "o", "--edition", "2015", "--fixations",
       "mouse"], "no mouse samples"),
+    ("prepare-into-a-file", lambda w: ((w / "f").write_text("x"), _salicon_2017(w / "s")),
+     ["data", "prepare", "--from", "s", "--out", "f/o"], "a part of the path is a file"),
     ("export-into-a-file", lambda w: (w / "f").write_text("x"),
      ["data", "export", "--out", "f"], "a part of the path is a file"),
 ]
+
+
+def test_an_unwritable_out_is_refused_before_the_work(workdir, capsys):
+    """``score --out`` and ``data prepare --out`` were refused only when the result was
+    written, after the scoring (and its store entry) or the whole conversion."""
+    np.save(workdir / "p.npy", _density())
+    (workdir / "f").write_text("x")
+    assert main(["score", "p.npy", "--dataset", "synth", "--out", "f/r.json"]) == 2
+    assert "auc_borji" not in capsys.readouterr().out  # no table: nothing was scored
+    assert not list(home().rglob("p.json"))  # nor stored
+
+
+def _salicon_2017(root: Path) -> None:
+    """The smallest 2017 layout ``detect_edition`` accepts (one fixations file)."""
+    from scipy.io import savemat
+
+    (root / "fixations" / "val").mkdir(parents=True)
+    savemat(str(root / "fixations" / "val" / "COCO_val2014_000000000000.mat"),
+            {"image": "x", "resolution": np.array([4, 4])})
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
-from ..io import atomic_write
+from ..io import atomic_write, check_writable
 from ..progress import track
 from .maps import fixation_target
 from .predictions import EIGHT_BIT_MODES, grey_values
@@ -102,6 +102,8 @@ def prepare(src: str | Path, out: str | Path, edition: int | str = "auto",
     if ed == 2015 and fixations == "mouse":
         raise UserError("the 2015 release has no mouse samples",
                         hint="use --fixations fixations")
+    for split in SPLITS:  # refused now, not after converting the release
+        check_writable(out / f"{split}.npz")
     report = Report(edition=ed, source=str(src))
     records = _records_2017(src, fixations, report) if ed == 2017 else \
         _records_2015(src, report)
