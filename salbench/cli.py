@@ -254,12 +254,15 @@ def _cmd_score(args: argparse.Namespace) -> int:
     metrics = _metrics_arg(args.metrics)
     for p in protos:
         p.select_metrics(metrics)  # refuse a bad request before reading anything
-    name = args.name or Path(args.preds).stem
-    try:
-        check_name(name, "result name")
-    except UserError as exc:
-        raise UserError(f"{exc.what} (taken from the file name)", args.preds,
-                        "give one with --name") from None
+    if args.name is not None:
+        name = check_name(args.name, "result name")
+    else:
+        name = Path(args.preds).stem
+        try:
+            check_name(name, "result name")
+        except UserError as exc:
+            raise UserError(f"{exc.what} (taken from the file name)", args.preds,
+                            "give one with --name") from None
     outs = _score_outputs(args.out, [p.name for p in protos])
     for path in outs:
         check_writable(path)  # before the scoring, not after it

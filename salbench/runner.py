@@ -63,7 +63,7 @@ class RunOutcome:
 def entry_name(card: Card, opts: RunOptions) -> str:
     """The model plus what differs from its card: ``shallow-pan@3ep``,
     ``shallow-pan@2of1000ep,seed1``; so a short experiment never replaces a full one."""
-    if opts.name:
+    if opts.name is not None:  # given, even empty: checked, not replaced by a default
         return check_name(opts.name, "--name")
     quals = []
     card_epochs = card.train.get("epochs")
@@ -142,7 +142,7 @@ def run(opts: RunOptions) -> RunOutcome:
             ckpt = model.load(out.path)
             if ckpt:
                 note(f"{card.name}: using {ckpt}")
-            if not opts.train and not opts.name:
+            if not opts.train and opts.name is None:
                 name = checkpoint_entry_name(card, opts, model.checkpoint_state, ckpt)
         watch = Stopwatch()
         preds = model.predict(val, device=opts.device).astype(np.float32)

@@ -138,6 +138,8 @@ CASES = [
      ["score", "p.npy", "--name", "../../x"], "may hold only"),
     ("name-300", _density_npy,
      ["score", "p.npy", "--name", "n" * 300], "300 characters long"),
+    ("name-empty", _density_npy, ["score", "p.npy", "--name", ""], "non-empty"),
+    ("run-name-empty", None, ["run", "uniform", "--name", ""], "non-empty"),
     ("name-with-pipe", _density_npy,
      ["score", "p.npy", "--name", "a|b"], "may hold only"),
     ("stem-with-space", lambda w: np.save(w / "my preds.npy", _density()),
