@@ -2,7 +2,7 @@
 library (:func:`salbench.evaluate.evaluate`, :func:`salbench.runner.run`, ...).
 
 Handlers import what they need inside, so ``salbench --help`` imports nothing heavy (no
-numba, no torch, no pandas).  A :class:`~salbench.errors.UserError` ends the command with
+numba, no torch).  A :class:`~salbench.errors.UserError` ends the command with
 one line on stderr and exit status 2; anything else is a bug and keeps its traceback.
 """
 
@@ -329,15 +329,15 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
     if not boards.tables:
         note(f"no results in {store}; 'salbench run MODEL' or 'salbench score FILE' adds some")
         return 1
-    for (dataset, protocol), df in boards.tables.items():
-        metrics = df.attrs["metrics"]
+    for (dataset, protocol), board in boards.tables.items():
+        metrics = board.metrics
         rows = []
-        for _, row in df.iterrows():
+        for row in board.rows:
             vals = ["—" if (isinstance(row[m], float) and math.isnan(row[m])) else
                     f"{row[m]:.3f}" for m in metrics]
-            rows.append((int(row["rank"]), row["name"], *vals, row["trained"]))
+            rows.append((row["rank"], row["name"], *vals, row["trained"]))
         heads = [f"{m} {'↑' if METRICS[m].higher_is_better else '↓'}" for m in metrics]
-        table(f"{dataset} — {protocol} (sorted by {df.attrs['sorted_by']})",
+        table(f"{dataset} — {protocol} (sorted by {board.sorted_by})",
               ["#", "entry", *heads, "trained"], rows)
     note(f"wrote {len(boards.written)} files (Markdown and CSV) to {store}")
     return 0

@@ -9,11 +9,11 @@ separate tables: a reported number is never ranked against a measured one.
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
 
 from .errors import UserError
 from .io import write_atomic
@@ -23,12 +23,49 @@ from .stats import BOOTSTRAP_RESAMPLES
 from .suggest import did_you_mean
 
 PRIMARY = "cc"
+# columns of whole numbers, blank where unknown
+_WHOLE = ("params", "n_images", "seed")
+
+
+@dataclass
+class Board:
+    """One board's rows in rank order (a dict per entry, keyed by ``columns``), the
+    metrics it shows, the metric it is sorted by, and why images are NaN:
+    ``{reason: {(entry, metric): images}}`` (kept out of the CSV's columns)."""
+
+    columns: list[str] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)
+    metrics: list[str] = field(default_factory=list)
+    sorted_by: str | None = None
+    nan_reasons: dict[str, dict[tuple[str, str], int]] = field(default_factory=dict)
+
+    def __getitem__(self, column: str) -> list:
+        return [row[column] for row in self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def to_csv(self) -> str:
+        """The board as CSV: a header, then one line per row; numbers as Python writes
+        them (``repr``: every digit kept), blank where unknown (None, NaN)."""
+        buf = io.StringIO()
+        out = csv.writer(buf, lineterminator="\n")
+        out.writerow(self.columns)
+        for row in self.rows:
+            out.writerow([_csv_cell(row[c]) for c in self.columns])
+        return buf.getvalue()
+
+
+def _csv_cell(v: object) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    return repr(float(v)) if isinstance(v, float) else str(v)
 
 
 @dataclass
 class Boards:
     written: list[Path] = field(default_factory=list)
-    tables: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
+    tables: dict[tuple[str, str], Board] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -66,8 +103,10 @@ def _trained_where(r: Result) -> str:
     return "CPU" if str(device) == "cpu" else str(device)
 
 
-def table(results: list[Result], protocol: str, sort: str | None = None) -> pd.DataFrame:
-    """One row per entry (an entry name is one file in a store, so one result)."""
+def table(results: list[Result], protocol: str, sort: str | None = None) -> Board:
+    """One row per entry (an entry name is one file in a store, so one result), ranked by
+    ``sort`` (default: cc), the right way round for the metric; entries without it last,
+    ties by name."""
     metrics = _order({m for r in results for m in r.metrics}, protocol)
     rows = []
     for r in results:
@@ -84,6 +123,8 @@ def table(results: list[Result], protocol: str, sort: str | None = None) -> pd.D
                "checkpoint_sha256": ((r.checkpoint or {}).get("sha256") or "")[:16],
                "salbench": r.salbench_version, "commit": _short(r.git_commit),
                "created": r.created}
+        for col in _WHOLE:
+            row[col] = _whole_or_none(row[col])
         for m in metrics:
             e = r.metrics.get(m)
             row[m] = e.mean if e else math.nan
@@ -91,30 +132,33 @@ def table(results: list[Result], protocol: str, sort: str | None = None) -> pd.D
             row[f"{m}_ci_hi"] = e.ci95[1] if e else math.nan
             row[f"{m}_nan"] = e.nan_count if e else 0
         rows.append(row)
-    df = pd.DataFrame(rows)
-    if df.empty:
-        return df
-    for col in ("params", "n_images", "seed"):
-        df[col] = df[col].astype("Int64")
+    if not rows:
+        return Board()
     key = sort or (PRIMARY if PRIMARY in metrics else metrics[0])
     if key not in metrics:
         raise UserError(f"cannot sort by {key!r}: not a metric on the {protocol} board"
                         f"{did_you_mean(key, metrics)}", hint=f"it has {', '.join(metrics)}")
-    higher = METRICS[key].higher_is_better if key in METRICS else True
-    df = df.sort_values([key, "name"], ascending=[not higher, True], na_position="last",
-                        kind="stable")
-    df.insert(0, "rank", range(1, len(df) + 1))
-    df.attrs["metrics"] = metrics
-    df.attrs["sorted_by"] = key
-    # why images are NaN: {reason: {(entry, metric): images}} (kept out of the CSV's columns)
+    sign = -1.0 if (METRICS[key].higher_is_better if key in METRICS else True) else 1.0
+    rows.sort(key=lambda row: (_missing(row[key]), 0.0 if _missing(row[key]) else
+                               sign * row[key], row["name"]))
+    for rank, row in enumerate(rows, 1):
+        row["rank"] = rank
     reasons: dict[str, dict[tuple[str, str], int]] = {}
     for r in results:
         for m in metrics:
             for why, count in (r.metrics[m].nan_reasons if m in r.metrics else {}).items():
                 reasons.setdefault(why, {})[(r.name, m)] = int(count)
-    df = df.reset_index(drop=True)
-    df.attrs["nan_reasons"] = reasons
-    return df
+    return Board(columns=["rank", *(c for c in rows[0] if c != "rank")], rows=rows,
+                 metrics=metrics, sorted_by=key, nan_reasons=reasons)
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _whole_or_none(v) -> int | None:
+    """A count or seed as a whole number (JSON may hold 3.0), None where unknown."""
+    return None if _missing(v) else int(v)
 
 
 def _nan_lines(reasons: dict[str, dict[tuple[str, str], int]], names: list[str],
@@ -149,21 +193,21 @@ def cell(text: object) -> str:
     return " ".join(s.split())
 
 
-def _value(row, m: str) -> str:
+def _value(row: dict, m: str) -> str:
     v = row[m]
     nan = int(row.get(f"{m}_nan", 0) or 0)
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+    if _missing(v):
         return "—" if not nan else f"— ({nan} NaN)"
     lo, hi = row[f"{m}_ci_lo"], row[f"{m}_ci_hi"]
-    ci = "" if (lo != lo or hi != hi) else f" ({lo:.3f}–{hi:.3f})"
+    ci = "" if (_missing(lo) or _missing(hi)) else f" ({lo:.3f}–{hi:.3f})"
     return f"{v:.3f}{ci}" + (f" [{nan} NaN]" if nan else "")
 
 
-def markdown(df: pd.DataFrame, dataset: str, protocol: str,
+def markdown(board: Board, dataset: str, protocol: str,
              literature: list[dict] | None = None) -> str:
     proto = PROTOCOLS.get(protocol)
-    metrics = df.attrs.get("metrics", [])
-    key = df.attrs.get("sorted_by")
+    metrics = board.metrics
+    key = board.sorted_by
     lines = [f"# {cell(dataset)} — `{cell(protocol)}` protocol", "",
              "<!-- generated by `salbench leaderboard`; do not edit by hand -->", ""]
     if proto:
@@ -173,7 +217,7 @@ def markdown(df: pd.DataFrame, dataset: str, protocol: str,
         lines += [f"Protocol: a variant of a named protocol ({cell(protocol)}); its result "
                   "files record every changed field.", ""]
     lines += ["## Measured", ""]
-    prints = sorted({p for p in df["fingerprint"].tolist() if p}) if "fingerprint" in df else []
+    prints = sorted({row["fingerprint"] for row in board.rows if row["fingerprint"]})
     versions = len(prints) > 1
     if versions:
         lines += [f"> **Warning**: these rows were scored on {len(prints)} different versions "
@@ -184,17 +228,17 @@ def markdown(df: pd.DataFrame, dataset: str, protocol: str,
     if versions:
         head.append("data")
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for _, row in df.iterrows():
-        params = "" if pd.isna(row.get("params")) else f"{int(row['params']):,}"
+    for row in board.rows:
+        params = "" if row["params"] is None else f"{row['params']:,}"
         cells = [str(row["rank"]), f"`{cell(row['name'])}`"] + \
             [_value(row, m) for m in metrics] + [cell(row["trained"]), params]
         if versions:
             cells.append(cell(f"{row['fingerprint'][:8]} {row['data']}".strip()))
         lines.append("| " + " | ".join(cells) + " |")
-    n = df["n_images"].dropna().unique().tolist() if "n_images" in df else []
-    seeds = sorted({int(s) for s in df["seed"].dropna().tolist()}) if "seed" in df else []
+    n = list(dict.fromkeys(v for v in board["n_images"] if v is not None))
+    seeds = sorted({v for v in board["seed"] if v is not None})
     better = "higher" if key in METRICS and METRICS[key].higher_is_better else "lower"
-    normalized = sorted({x for x in df["normalize"].tolist() if x}) if "normalize" in df else []
+    normalized = sorted({x for x in board["normalize"] if x})
     lines += ["", f"Sorted by `{key}` ({better} is better). In brackets: 95% bootstrap "
               "confidence interval of the mean over images (seeded, "
               f"{BOOTSTRAP_RESAMPLES} resamples). Images: {', '.join(map(str, n))}; "
@@ -203,8 +247,7 @@ def markdown(df: pd.DataFrame, dataset: str, protocol: str,
               "of the schedule's length, on the device of the run that trained it."
               + (f" Some predictions were normalised before scoring "
                  f"({', '.join(normalized)})." if normalized else ""), ""]
-    names = df["name"].tolist() if "name" in df else []
-    nan = _nan_lines(df.attrs.get("nan_reasons") or {}, names, metrics)
+    nan = _nan_lines(board.nan_reasons, board["name"], metrics)
     if nan:
         lines += ["NaN images, by reason:", "", *nan, ""]
     lit = literature or []
@@ -253,11 +296,10 @@ def rebuild(store: Store | str | Path, literature: list[dict] | None = None,
                         hint=f"metrics on the boards: {', '.join(on)}")
     for (dataset, protocol), rs in sorted(groups.items()):
         key = sort if sort is not None and any(sort in r.metrics for r in rs) else None
-        df = table(rs, protocol, key)
-        boards.tables[(dataset, protocol)] = df
-        md = markdown(df, dataset, protocol, literature)
-        csv = df.to_csv(index=False)
-        for suffix, text in ((".md", md), (".csv", csv)):
+        board = table(rs, protocol, key)
+        boards.tables[(dataset, protocol)] = board
+        md = markdown(board, dataset, protocol, literature)
+        for suffix, text in ((".md", md), (".csv", board.to_csv())):
             path = st.board_path(dataset, protocol, suffix)
             boards.written.append(write_atomic(path, lambda f, t=text: f.write(t.encode())))
     return boards

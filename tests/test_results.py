@@ -1,15 +1,16 @@
 """Scoring files, results and their store, bootstrap CIs, paired tests, leaderboards, plots."""
 
 import copy
+import csv
 import itertools
 import json
+import math
 import os
 import pickle
 import re
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from PIL import Image
 
@@ -581,6 +582,24 @@ def test_leaderboard_sorts_lower_is_better_metrics_ascending():
         table(rs, "exact", sort="kdl")
 
 
+def test_board_csv_cells_by_hand():
+    """Every digit of a number kept (``repr``), blank where unknown, a name with a comma
+    quoted; ranks by cc, the entry without cc last (what pandas' ``to_csv`` wrote)."""
+    from salbench.results import MetricSummary
+
+    rs = [_result("b,c", "exact", {"cc": 1 / 3, "kld": 1e-20}),
+          _result("a", "exact", {"kld": 0.25}), _result("d", "exact", {"cc": 0.5})]
+    rs[0].seed = 7
+    rs[2].metrics["cc"] = MetricSummary(math.nan, (math.nan, math.nan), 10, 10, True)
+    rows = list(csv.DictReader(table(rs, "exact").to_csv().splitlines()))
+    assert [r["name"] for r in rows] == ["b,c", "a", "d"]  # NaN cc sorts with no cc
+    assert rows[0]["cc"] == "0.3333333333333333" and rows[0]["kld"] == "1e-20"
+    assert rows[0]["seed"] == "7" and rows[0]["kld_nan"] == "0"
+    assert rows[1]["cc"] == rows[1]["cc_ci_lo"] == rows[2]["cc"] == ""
+    assert rows[2]["cc_nan"] == "10" and [r["rank"] for r in rows] == ["1", "2", "3"]
+    assert '"b,c"' in table(rs, "exact").to_csv()
+
+
 def test_boards_say_why_images_are_nan():
     """Each reason an image is NaN, with its count, under the table: once for a reason shared
     by every entry and metric, else per entry; the CSV's columns are unchanged."""
@@ -657,8 +676,9 @@ def test_leaderboard_keeps_literature_separate(tmp_path):
     # each row's full source and note beneath the table (the table shows its label)
     assert "- Pan et al. 2016: deep convnet: Pan et al., Shallow and Deep Convolutional " \
         "Networks for Saliency Prediction, CVPR 2016; the paper's own evaluation" in lit
-    csv = pd.read_csv(tmp_path / "store" / "synth-replication.csv")
-    assert list(csv["name"]) == ["shallow-pan"] and "cc_ci_lo" in csv.columns
+    with open(tmp_path / "store" / "synth-replication.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["name"] for r in rows] == ["shallow-pan"] and "cc_ci_lo" in rows[0]
     assert {p.suffix for p in boards.written} == {".md", ".csv"}
 
 
