@@ -175,7 +175,8 @@ def emd(saliency_map, fixations, *, protocol: str | Protocol, shape=None, gt_map
         normalize: str | None = None, name: str = "image") -> float:
     r"""Earth mover's distance between the two maps as distributions (MIT ``EMD.m``,
     lower is better): both maps ``imresize``'d to 1/32 of the image, sum-normalised, and
-    compared by FastEMD with Euclidean ground distance in those coarse pixels.
+    compared with Euclidean ground distance in those coarse pixels, by FastEMD (``mit``)
+    or an exact network simplex (``exact``: no rounding of the masses).
 
     >>> import numpy as np
     >>> g = np.zeros((64, 64)); g[20:40, 20:40] = 1

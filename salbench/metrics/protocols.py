@@ -144,7 +144,8 @@ METRICS: dict[str, MetricInfo] = {
         _M("kld", False, "KL divergence of the prediction from the ground-truth distribution"),
         _M("sim", True, "histogram intersection of prediction and ground-truth distributions"),
         _M("ig", True, "information gain over a centre-bias baseline, bits per fixation"),
-        _M("emd", False, "earth mover's distance between the two distributions (FastEMD)"),
+        _M("emd", False, "earth mover's distance between the two distributions (FastEMD "
+                         "under mit, an exact transport solver under exact)"),
         _M("auc_judd", True, "AUC, thresholds at fixated values, negatives = unfixated pixels",
            sampled=True),
         _M("auc_borji", True, "AUC, negatives drawn uniformly from all pixels", sampled=True),
