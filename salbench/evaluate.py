@@ -103,13 +103,14 @@ def evaluate(predictions, split: Split, *, name: str, dataset_label: str | None 
 
 
 def record(results: list[Result], store: Store | str | Path, literature=None) -> list[Path]:
-    """Save ``results`` in ``store`` and rebuild its leaderboards."""
+    """Save ``results`` in ``store`` and rebuild the leaderboards they are on."""
     from .leaderboard import rebuild
 
     st = store if isinstance(store, Store) else Store(store)
     for r in results:
         st.save(r)
-    return rebuild(st, literature or []).written
+    only = {(r.dataset_label, r.protocol_name) for r in results}
+    return rebuild(st, literature or [], only=only).written
 
 
 def _uses_maps(proto) -> bool:

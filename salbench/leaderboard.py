@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -278,11 +279,14 @@ def markdown(board: Board, dataset: str, protocol: str,
 
 
 def rebuild(store: Store | str | Path, literature: list[dict] | None = None,
-            sort: str | None = None) -> Boards:
-    """Write one ``.md`` and one ``.csv`` per (dataset, protocol) in ``store``; files that
-    fail validation are skipped (listed in ``Boards.skipped``), the rest are built."""
+            sort: str | None = None, only: Iterable[tuple[str, str]] | None = None) -> Boards:
+    """Write one ``.md`` and one ``.csv`` per (dataset, protocol) in ``store`` (the
+    ``(dataset label, protocol name)`` boards ``only``, when given: a new result changes
+    its own board, and reading every result of a large store costs more than the rest);
+    files that fail validation are skipped (listed in ``Boards.skipped``), the rest are
+    built."""
     st = store if isinstance(store, Store) else Store(store)
-    results, skipped = st.results()
+    results, skipped = st.results(only)
     boards = Boards(skipped=skipped)
     groups: dict[tuple[str, str], list[Result]] = {}
     for r in results:

@@ -28,7 +28,7 @@ import platform
 import re
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -468,12 +468,19 @@ class Store:
         return self.root / (f"{check_name(dataset, 'dataset label')}-"
                             f"{protocol_slug(protocol)}{suffix}")
 
-    def results(self) -> tuple[list[Result], list[tuple[str, str]]]:
-        """Every valid result, and ``(path, why)`` for each file that was skipped."""
+    def results(self, boards: Iterable[tuple[str, str]] | None = None
+                ) -> tuple[list[Result], list[tuple[str, str]]]:
+        """Every valid result (of the ``(dataset label, protocol name)`` ``boards`` only,
+        when given), and ``(path, why)`` for each file that was skipped."""
         good, bad = [], []
         if not self.root.is_dir():
             return good, bad
-        for path in sorted(self.root.glob("*/*/*.json")):
+        if boards is None:
+            paths = self.root.glob("*/*/*.json")
+        else:
+            folders = {(check_name(d, "dataset label"), protocol_slug(p)) for d, p in boards}
+            paths = (p for d, s in folders for p in self.root.joinpath(d, s).glob("*.json"))
+        for path in sorted(paths):
             try:
                 r = load(path)
             except UserError as exc:

@@ -682,6 +682,30 @@ def test_leaderboard_keeps_literature_separate(tmp_path):
     assert {p.suffix for p in boards.written} == {".md", ".csv"}
 
 
+def test_a_recorded_result_rebuilds_its_own_board_only(tmp_path):
+    """A stored score read every result of the store to rebuild every board; its own
+    board, rebuilt alone, is the one a full rebuild writes, and the others are left."""
+    from salbench.evaluate import record
+
+    store = Store(tmp_path / "store")
+    for name, cc in (("a", 0.4), ("b", 0.5)):
+        store.save(_result(name, "replication", {"cc": cc}))
+        store.save(_result(name, "exact", {"cc": cc}))
+    rebuild(store)
+    other = tmp_path / "store" / "synth-exact.md"
+    other.unlink()
+    written = record([_result("c", "replication", {"cc": 0.45})], store)
+    assert sorted(p.name for p in written) == ["synth-replication.csv", "synth-replication.md"]
+    assert not other.exists()
+    mine = (tmp_path / "store" / "synth-replication.md").read_text()
+    assert "`c`" in mine
+    rebuild(store)  # everything, from every file
+    assert (tmp_path / "store" / "synth-replication.md").read_text() == mine
+    assert other.exists()
+    got, _ = store.results([("synth", "exact")])
+    assert sorted(r.name for r in got) == ["a", "b"]
+
+
 def test_leaderboard_cli_sort_must_be_on_a_board(workdir, val, capsys):
     np.save(workdir / "p.npy", val.extras["density"])
     assert main(["score", "p.npy", *SPEC, "--protocol", "exact", "--metrics", "cc"]) == 0
