@@ -28,7 +28,7 @@ class UserError(ValueError):
         super().__init__(text)
 
 
-def is_whole(v) -> bool:
+def is_whole(v: object) -> bool:
     """``v`` is a whole number given as one: an ``int`` or numpy integer, not a bool."""
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 

@@ -10,12 +10,16 @@ a folder with two maps for one image (``X.png`` and ``X.jpg``) is refused.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import UserError, os_error
 from .split import MAP_PIXELS, TARGET_SHAPE, Split
 from .study import as_maps, read_predictions
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
@@ -24,7 +28,7 @@ _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 EIGHT_BIT_MODES = ("1", "L", "P", "PA", "LA", "RGB", "RGBA")
 
 
-def grey_values(im, where, dtype=np.float32) -> np.ndarray:
+def grey_values(im: Image, where: str | Path, dtype: type = np.float32) -> np.ndarray:
     """An opened map image's values in ``dtype``: 8-bit / 255, 16-bit / 65535, float
     (mode ``F``) as stored.  A colour image (a colour palette too: a colour-mapped map
     would otherwise be read as its luminance) or a mode of no known range is refused,
