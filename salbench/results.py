@@ -390,7 +390,7 @@ def _validated(r: dict, source: str) -> Result:
             need(lo - tol <= mean <= hi + tol,
                  f"{m}.mean {mean:g} lies outside its own 95% CI [{lo:g}, {hi:g}]")
         nan_count = e.get("nan_count", 0)
-        need(_num(nan_count) and nan_count >= 0, f"{m}.nan_count must be a count")
+        need(is_whole(nan_count) and nan_count >= 0, f"{m}.nan_count must be a count")
         need(isinstance(e.get("higher_is_better", METRICS[m].higher_is_better), bool)
              and e.get("higher_is_better", METRICS[m].higher_is_better)
              == METRICS[m].higher_is_better, f"{m}.higher_is_better is wrong")
@@ -419,6 +419,25 @@ def _validated(r: dict, source: str) -> Result:
              f"'created' lies in the future ({created})")
     for key in ("model_card", "checkpoint", "training", "hardware", "preprocessing"):
         need(r.get(key) is None or isinstance(r.get(key), dict), f"'{key}' must be an object")
+    # what a board reads of them: a count, a string or an object each, or absent
+    card = r.get("model_card") or {}
+    need(card.get("train") is None or isinstance(card["train"], dict),
+         "'model_card.train' must be an object")
+    need(ds.get("preparation") is None or isinstance(ds["preparation"], dict),
+         "'dataset.preparation' must be an object")
+    for where, v, kind in (
+            ("dataset.n_images", ds.get("n_images"), "count"),
+            ("model_card.params", card.get("params"), "count"),
+            ("model_card.train.epochs", (card.get("train") or {}).get("epochs"), "count"),
+            ("checkpoint.epoch", (r.get("checkpoint") or {}).get("epoch"), "count"),
+            ("checkpoint.sha256", (r.get("checkpoint") or {}).get("sha256"), "string"),
+            ("training.epochs_done", (r.get("training") or {}).get("epochs_done"), "count"),
+            ("training.schedule_epochs", (r.get("training") or {}).get("schedule_epochs"),
+             "count"),
+            ("preprocessing.normalize", (r.get("preprocessing") or {}).get("normalize"),
+             "string")):
+        ok = is_whole(v) and v >= 0 if kind == "count" else isinstance(v, str)
+        need(v is None or ok, f"'{where}' must be a {kind}, got {v!r}")
     return Result(
         name=r["name"], model=r.get("model"), dataset=dict(ds), protocol=dict(proto),
         seed=int(r["seed"]), metrics=summaries, image_names=[str(x) for x in pi["names"]],

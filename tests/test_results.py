@@ -269,6 +269,17 @@ BAD_RESULTS = [
     (lambda r: r["dataset"].update(label="../../x"), "may hold only"),
     (lambda r: r.update(name="a|b"), "may hold only"),
     (lambda r: r["per_image"]["scores"]["cc"].pop(), "one value per image"),
+    # fields a board reads: a traceback from the leaderboard before, or a silent int(1.5)
+    (lambda r: r.update(model_card={"kind": "network", "params": "abc"}),
+     "'model_card.params' must be a count, got 'abc'"),
+    (lambda r: r.update(model_card={"kind": "network", "params": 1.5}),
+     "'model_card.params' must be a count, got 1.5"),
+    (lambda r: r["dataset"].update(n_images="many"), "'dataset.n_images' must be a count"),
+    (lambda r: r["dataset"].update(preparation=[1]), "'dataset.preparation' must be an obj"),
+    (lambda r: r.update(checkpoint={"sha256": 7}), "'checkpoint.sha256' must be a string"),
+    (lambda r: r.update(training={"epochs_done": -1}), "'training.epochs_done' must be a c"),
+    (lambda r: r.update(preprocessing={"normalize": 3}), "'preprocessing.normalize' must"),
+    (lambda r: r["metrics"]["cc"].update(nan_count=1.5), "nan_count must be a count"),
 ]
 
 
