@@ -46,6 +46,9 @@ SCHEMA_VERSION = 2
 NAME_MAX = 100
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+=,-]*$")
 _CI_TOLERANCE = 1e-9
+# a stored mean against the mean of its stored per-image scores (the same sum in float64;
+# room for another numpy's summation order)
+_MEAN_TOLERANCE = 1e-12
 
 
 def check_name(name: str, what: str = "name") -> str:
@@ -335,7 +338,7 @@ def _num(x) -> bool:
 
 
 def _validated(r: dict, source: str) -> Result:
-    from .metrics.protocols import METRICS, PROTOCOLS
+    from .metrics.protocols import METRICS, NAN_OMIT, NAN_POLICIES, PROTOCOLS
 
     def need(cond, what: str) -> None:
         if not cond:
@@ -361,11 +364,15 @@ def _validated(r: dict, source: str) -> Result:
     need(isinstance(proto, dict) and isinstance(proto.get("name"), str),
          "'protocol.name' must be a string")
     base = proto.get("base", proto["name"])
+    need(isinstance(base, str), "'protocol.base' must be a string")
     need(base in PROTOCOLS, f"unknown protocol {base!r}{did_you_mean(str(base), PROTOCOLS)}")
     need(isinstance(proto.get("changed", {}), dict), "'protocol.changed' must be an object")
     need(proto.get("changed") or proto["name"] == base,
          f"protocol {proto['name']!r} differs from {base!r} but records no changed fields")
-    need(_num(r.get("seed")) and float(r["seed"]).is_integer(), "'seed' must be an integer")
+    policy = proto.get("nan_policy", PROTOCOLS[base].nan_policy)
+    need(policy in NAN_POLICIES, f"'protocol.nan_policy' must be one of {NAN_POLICIES}")
+    need(_num(r.get("seed")) and float(r["seed"]).is_integer() and r["seed"] >= 0,
+         "'seed' must be a whole number >= 0")
     metrics = r.get("metrics")
     need(isinstance(metrics, dict) and metrics, "'metrics' must be a non-empty object")
     pi = r.get("per_image")
@@ -391,6 +398,8 @@ def _validated(r: dict, source: str) -> Result:
                  f"{m}.mean {mean:g} lies outside its own 95% CI [{lo:g}, {hi:g}]")
         nan_count = e.get("nan_count", 0)
         need(is_whole(nan_count) and nan_count >= 0, f"{m}.nan_count must be a count")
+        counted = e.get("n_images", n_img)
+        need(is_whole(counted) and counted >= 0, f"{m}.n_images must be a count")
         need(isinstance(e.get("higher_is_better", METRICS[m].higher_is_better), bool)
              and e.get("higher_is_better", METRICS[m].higher_is_better)
              == METRICS[m].higher_is_better, f"{m}.higher_is_better is wrong")
@@ -400,10 +409,27 @@ def _validated(r: dict, source: str) -> Result:
         need(all(v is None or _num(v) for v in vals), f"per-image scores of {m!r} must be numbers")
         arr = np.array([math.nan if v is None else float(v) for v in vals], dtype=float)
         need(not np.isinf(arr).any(), f"per-image scores of {m!r} hold infinite values")
+        # the summary is what its per-image scores give: a board shows the one, compare
+        # and plots read the other
+        nans = int(np.isnan(arr).sum())
+        need(nan_count == nans, f"{m}.nan_count is {nan_count} but {nans} per-image "
+                                f"scores are NaN")
+        need(isinstance(e.get("nan_reasons") or {}, dict)
+             and all(isinstance(k, str) and is_whole(c) and c >= 0
+                     for k, c in (e.get("nan_reasons") or {}).items()),
+             f"{m}.nan_reasons must map reasons to counts")
+        if policy == NAN_OMIT:
+            again = float(arr[~np.isnan(arr)].mean()) if nans < arr.size else math.nan
+        else:
+            again = float(arr.mean()) if arr.size else math.nan
+        same = (math.isnan(mean) and math.isnan(again)) or \
+            abs(mean - again) <= _MEAN_TOLERANCE * max(1.0, abs(again))
+        need(same, f"{m}.mean {mean!r} is not the mean of its per-image scores ({again!r} "
+                   f"under nan_policy {policy})")
         per_image[m] = arr
         summaries[m] = MetricSummary(
             mean=mean, ci95=(lo, hi), nan_count=int(nan_count),
-            n_images=int(e.get("n_images", n_img)),
+            n_images=int(counted),
             higher_is_better=METRICS[m].higher_is_better, splits=e.get("splits"),
             split_std=e.get("split_std"), nan_reasons=dict(e.get("nan_reasons") or {}))
     created = r.get("created", "")
@@ -435,7 +461,7 @@ def _validated(r: dict, source: str) -> Result:
             ("training.schedule_epochs", (r.get("training") or {}).get("schedule_epochs"),
              "count"),
             ("preprocessing.normalize", (r.get("preprocessing") or {}).get("normalize"),
-             "string")):
+             "string"), ("git_commit", r.get("git_commit"), "string")):
         ok = is_whole(v) and v >= 0 if kind == "count" else isinstance(v, str)
         need(v is None or ok, f"'{where}' must be a {kind}, got {v!r}")
     return Result(

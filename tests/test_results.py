@@ -280,6 +280,16 @@ BAD_RESULTS = [
     (lambda r: r.update(training={"epochs_done": -1}), "'training.epochs_done' must be a c"),
     (lambda r: r.update(preprocessing={"normalize": 3}), "'preprocessing.normalize' must"),
     (lambda r: r["metrics"]["cc"].update(nan_count=1.5), "nan_count must be a count"),
+    # a summary its own per-image scores do not give (a mean edited within its CI)
+    (lambda r: r["metrics"]["cc"].update(mean=0.4), "is not the mean of its per-image"),
+    (lambda r: r["metrics"]["cc"].update(nan_count=2), "nan_count is 2 but 0 per-image"),
+    (lambda r: r["per_image"]["scores"]["cc"].__setitem__(0, None),
+     "nan_count is 0 but 1 per-image"),
+    (lambda r: r["metrics"]["cc"].update(nan_reasons={"x": "y"}), "must map reasons to c"),
+    (lambda r: r.update(git_commit=7), "'git_commit' must be a string"),
+    (lambda r: r.update(seed=-3), "'seed' must be a whole number >= 0"),
+    (lambda r: r["metrics"]["cc"].update(n_images="x"), "cc.n_images must be a count"),
+    (lambda r: r["protocol"].update(base=[1]), "'protocol.base' must be a string"),
 ]
 
 
@@ -575,6 +585,7 @@ def _result(name, protocol, metrics, **dataset):
 
     for m, v in metrics.items():
         r.metrics[m] = MetricSummary(v, (v - 0.01, v + 0.01), 0, 10, m != "kld")
+        r.per_image[m] = np.full(len(r.image_names), v)  # what the summary says
     return r
 
 
