@@ -293,6 +293,54 @@ BAD_RESULTS = [
 ]
 
 
+def _field_paths(obj, prefix=()):
+    """Every key path of a result's JSON, per-image score lists taken whole."""
+    for k, v in obj.items():
+        yield (*prefix, k)
+        if isinstance(v, dict) and prefix[-1:] != ("scores",):
+            yield from _field_paths(v, (*prefix, k))
+
+
+def test_odd_values_in_any_field_are_refused_or_read_never_a_traceback(tmp_path):
+    """Each field of a result (with a card, checkpoint, training and preparation filled
+    in) replaced by each of nine odd values: the file is read, or refused with what is
+    wrong, and what is read builds a board and compares; nothing else escapes (six
+    fields gave tracebacks, and a nan_count of 1.5 read as 1)."""
+    from salbench.errors import UserError
+
+    base = _fixture()
+    base.update(model_card={"kind": "network", "params": 10, "train": {"epochs": 3}},
+                checkpoint={"sha256": "ab" * 32, "epoch": 2},
+                training={"epochs_done": 2, "schedule_epochs": 3, "device": "cpu"})
+    base["dataset"]["preparation"] = {"edition": 2017, "fixations": "fixations"}
+    base["metrics"]["cc"]["nan_reasons"] = {}
+    odd = [None, 7, -3, 1.5, "x", [1], {"a": 1}, True, float("nan")]
+    read = refused = 0
+    for path in _field_paths(base):
+        for value in odd:
+            r = copy.deepcopy(base)
+            where = r
+            for k in path[:-1]:
+                where = where[k]
+            where[path[-1]] = value
+            f = tmp_path / "store" / "synth" / "replication" / "r.json"
+            f.parent.mkdir(parents=True, exist_ok=True)
+            f.write_text(json.dumps({**r, "name": "r"} if path != ("name",) else r))
+            try:
+                got = load_result(f)
+            except UserError:
+                refused += 1
+                continue
+            read += 1
+            markdown(table([got], got.protocol_name), "synth", got.protocol_name)
+            table([got], got.protocol_name).to_csv()
+            try:
+                compare(got, got)
+            except UserError as exc:  # e.g. a result without its data's fingerprint
+                assert exc.hint, exc
+    assert read > 100 and refused > 100, (read, refused)
+
+
 @pytest.mark.parametrize("change, msg", BAD_RESULTS)
 def test_bad_result_files_are_refused(tmp_path, change, msg):
     (tmp_path / "r.json").write_text(json.dumps(_broken(change)))
