@@ -281,3 +281,28 @@ def test_official_maps_are_read_as_their_bit_depth_and_colour_maps_refused(tmp_p
     report = prepare(src, tmp_path / "colour")
     assert any(f == str(colour) and "colour image" in why for f, why in report.repaired)
     assert report.maps_from_fixations["val"] == 1 and "val" not in report.maps_kept
+
+
+@pytest.mark.parametrize("where, value", [
+    (("annotations",), None), (("annotations",), "x"), (("annotations", 0), "x"),
+    (("annotations", 0, "image_id"), None), (("annotations", 0, "image_id"), "x"),
+    (("annotations", 0, "worker_id"), [1]), (("images", 0, "file_name"), [1]),
+    (("images", 0, "height"), None), (("images", 0, "width"), "x"), (("images", 0), 7),
+    (("images", 0, "id"), 1.5),
+])
+def test_odd_2015_annotations_are_listed_not_a_traceback(tmp_path, rng, where, value):
+    """A field of the 2015 JSON with an odd value: the entry (or the file) is listed as
+    unreadable and the rest converted; each of these was a traceback."""
+    src = tmp_path / "salicon2015"
+    make_2015(src, rng)
+    path = src / "fixations_val2014.json"
+    data = json.loads(path.read_text())
+    obj = data
+    for k in where[:-1]:
+        obj = obj[k]
+    obj[where[-1]] = value
+    path.write_text(json.dumps(data))
+    report = prepare(src, tmp_path / "out", edition="2015")
+    listed = report.repaired if where[-1] == "worker_id" else report.unreadable
+    assert any(f == str(path) for f, _ in listed), (report.unreadable, report.repaired)
+    assert report.images["train"] == 1  # the other file is converted as before

@@ -217,15 +217,27 @@ def _records_2015(src: Path, report: Report) -> dict[str, list[_Record]]:
     for split, path in _json_files(src).items():
         try:
             data = json.loads(path.read_text())
-            images = {int(im["id"]): im for im in data["images"]}
             anns = data["annotations"]
+            if not isinstance(data["images"], list) or not isinstance(anns, list):
+                raise TypeError("'images' and 'annotations' must be lists")
         except Exception as exc:  # unreadable JSON: listed
             report.unreadable.append((str(path), f"{type(exc).__name__}: {exc}"))
             continue
+        images = {}
+        for k, im in enumerate(data["images"]):
+            entry = _image_entry(im)
+            if isinstance(entry, str):
+                report.unreadable.append((str(path), f"images[{k}]: {entry}"))
+            else:
+                images[entry[0]] = entry[1:]
         per_image: dict[int, list] = {i: [] for i in images}
         workers: dict[int, dict] = {i: {} for i in images}
-        for a in anns:
-            iid = int(a.get("image_id", -1))
+        for k, a in enumerate(anns):
+            iid = _whole_id(a.get("image_id") if isinstance(a, dict) else None)
+            if iid is None:
+                report.unreadable.append((str(path), f"annotations[{k}]: not an object with "
+                                                     "a whole-number image_id"))
+                continue
             if iid not in per_image:
                 report.unreadable.append((str(path), f"annotation for unknown image {iid}"))
                 continue
@@ -239,20 +251,48 @@ def _records_2015(src: Path, report: Report) -> dict[str, list[_Record]]:
                                           f"of shape {pts.shape}, not [[row, col], ...]"))
                 continue
             pts = pts.reshape(-1, 2) - 1.0
-            wid = workers[iid].setdefault(a.get("worker_id", len(workers[iid])),
-                                          len(workers[iid]))
+            worker = a.get("worker_id")
+            if not isinstance(worker, str | int):  # absent or odd: an observer of its own
+                if worker is not None:
+                    report.repaired.append((str(path), f"annotations[{k}]: worker_id "
+                                            f"{worker!r} counted as an observer of its own"))
+                worker = ("annotation", k)
+            wid = workers[iid].setdefault(worker, len(workers[iid]))
             per_image[iid].append((pts, wid, str(path)))
         if images_index is None:
             images_index = {p.name: p for p in src.rglob("*") if p.suffix.lower() in
                             (".jpg", ".jpeg", ".png")}
         recs = []
         for iid in sorted(images):
-            im = images[iid]
-            shape = (int(im["height"]), int(im["width"])) if "height" in im else None
-            recs.append(_Record(name=im["file_name"], image=images_index.get(im["file_name"]),
-                                shape=shape, points=per_image[iid]))
+            name, shape = images[iid]
+            recs.append(_Record(name=name, image=images_index.get(name), shape=shape,
+                                points=per_image[iid]))
         out[split] = recs
     return out
+
+
+def _whole_id(v) -> int | None:
+    """A COCO id as an int (JSON may hold 12 or 12.0), None when it is not one."""
+    if isinstance(v, bool) or not isinstance(v, int | float) or not float(v).is_integer():
+        return None
+    return int(v)
+
+
+def _image_entry(im) -> tuple[int, str, tuple[int, int] | None] | str:
+    """``(id, file name, (height, width) or None)`` of a 2015 ``images`` entry, or what is
+    wrong with it."""
+    if not isinstance(im, dict):
+        return "not an object"
+    iid = _whole_id(im.get("id"))
+    name = im.get("file_name")
+    if iid is None or not isinstance(name, str) or not name:
+        return "needs a whole-number id and a file_name"
+    if "height" not in im and "width" not in im:
+        return iid, name, None
+    h, w = _whole_id(im.get("height")), _whole_id(im.get("width"))
+    if h is None or w is None or h < 1 or w < 1:
+        return f"{name}: height and width must be whole numbers >= 1"
+    return iid, name, (h, w)
 
 
 # ---- building the splits ---------------------------------------------------------------
