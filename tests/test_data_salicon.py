@@ -306,3 +306,17 @@ def test_odd_2015_annotations_are_listed_not_a_traceback(tmp_path, rng, where, v
     listed = report.repaired if where[-1] == "worker_id" else report.unreadable
     assert any(f == str(path) for f, _ in listed), (report.unreadable, report.repaired)
     assert report.images["train"] == 1  # the other file is converted as before
+
+
+@pytest.mark.parametrize("resolution", [np.array([480]), np.array([0, 640])])
+def test_an_odd_resolution_lists_its_file(tmp_path, rng, resolution):
+    """``resolution = [480]`` was an IndexError after the file was read; [0 640] was
+    blamed on the image."""
+    src = tmp_path / "salicon"
+    make_2017(src, rng, n_train=1, n_val=2)
+    mat = src / "fixations" / "val" / "COCO_val2014_000000000000.mat"
+    savemat(str(mat), {"image": mat.stem, "resolution": resolution,
+                       "gaze": _gaze([(np.array([[5, 5]]), np.array([[5, 5]]))])})
+    report = prepare(src, tmp_path / "out")
+    assert any(f == str(mat) and "resolution is" in why for f, why in report.unreadable)
+    assert report.images["val"] == 1

@@ -174,6 +174,10 @@ def _records_2017(src: Path, which: str, report: Report) -> dict[str, list[_Reco
                 m = loadmat(str(mat), squeeze_me=True, struct_as_record=False)
                 gaze = np.atleast_1d(m["gaze"])
                 res = np.atleast_1d(m.get("resolution", np.array([480, 640]))).astype(int)
+                if res.shape != (2,) or not (res > 0).all():
+                    raise UserError(f"resolution is {res.tolist()}",
+                                    hint="expected [height width], e.g. [480 640]")
+                shape = (int(res[0]), int(res[1]))
                 points = []
                 for obs, g in enumerate(gaze):
                     xy = np.atleast_2d(np.asarray(getattr(g, which if which == "fixations"
@@ -192,7 +196,7 @@ def _records_2017(src: Path, which: str, report: Report) -> dict[str, list[_Reco
             seen.add(stem)
             recs.append(_Record(
                 name=f"{stem}.jpg", image=_find(src / "images" / split, stem),
-                shape=(int(res[0]), int(res[1])), points=points,
+                shape=shape, points=points,
                 map_path=_find(src / "maps" / split, stem, (".png", ".jpg"))))
         images = src / "images" / split
         for img in sorted(images.glob("*.jp*g")) if images.is_dir() else []:
