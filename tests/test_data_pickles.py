@@ -120,6 +120,11 @@ def test_study_train_round_trip_marks_mirrors(tmp_path, rng):
     (lambda it: it.update(y=np.full((48, 48), np.nan)), r"item 1: key 'y' has NaN"),
     (lambda it: it.update(y_original=np.zeros(5)), r"item 1: key 'y_original' has shape"),
     (lambda it: it.update(X="text"), r"item 1: key 'X' is not numeric"),
+    # a name that was stringified ("None", "[1]") and an image clipped to 255
+    (lambda it: it.update(file_name=None), r"item 1: file_name is None"),
+    (lambda it: it.update(file_name=[1]), r"item 1: file_name is \[1\]"),
+    (lambda it: it.update(X_original=np.full((3, 60, 80), 300.0)),
+     r"item 1: 'X_original' values lie in \[300, 300\]"),
 ])
 def test_bad_items_are_named(tmp_path, rng, mutate, msg):
     items = _val_items(rng)

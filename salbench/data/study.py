@@ -95,7 +95,7 @@ def read_train(path: str | Path) -> Split:
     for i, it in enumerate(items):
         xs.append(_unit(path, i, "X", _field(path, i, it, "X", INPUT_SHAPE)))
         ys.append(_unit(path, i, "y", _field(path, i, it, "y", TARGET_SHAPE)))
-        names.append(str(it.get("file_name", f"item_{i}")))
+        names.append(_file_name(path, i, it))
     n = len(items)
     return Split.from_lists(
         "study", "train",
@@ -106,9 +106,21 @@ def read_train(path: str | Path) -> Split:
     )
 
 
-def _original_u8(x: np.ndarray) -> np.ndarray:
+def _file_name(path: Path, i: int, item: dict) -> str:
+    """An item's ``file_name`` (``item_<i>`` where it has none)."""
+    name = item.get("file_name", f"item_{i}")
+    if not isinstance(name, str) or not name:
+        raise UserError(f"item {i}: file_name is {name!r}, not a file name", path, LAYOUT)
+    return name
+
+
+def _original_u8(path: Path, i: int, x: np.ndarray) -> np.ndarray:
     """``X_original`` (3xHxW, [0, 1] or [0, 255]) as an HxWx3 uint8 image."""
-    x = x * 255.0 if x.max() <= 1.0 else x
+    lo, hi = float(x.min(initial=0.0)), float(x.max(initial=0.0))
+    if lo < 0.0 or hi > 255.0:
+        raise UserError(f"item {i}: 'X_original' values lie in [{lo:g}, {hi:g}], expected "
+                        "[0, 1] or [0, 255]", path, LAYOUT)
+    x = x * 255.0 if hi <= 1.0 else x
     return np.clip(np.round(x), 0, 255).astype(np.uint8).transpose(1, 2, 0)
 
 
@@ -125,9 +137,10 @@ def read_val(path: str | Path) -> Split:
         fmap = _field(path, i, it, "y_original", ndim=2)
         fixes.append(np.argwhere(fmap > 0).astype(np.int32))
         sizes.append(fmap.shape)
-        names.append(str(it.get("file_name", f"item_{i}")))
+        names.append(_file_name(path, i, it))
         if "X_original" in it:
-            originals.append(_original_u8(_field(path, i, it, "X_original", (3, *fmap.shape))))
+            originals.append(_original_u8(path, i, _field(path, i, it, "X_original",
+                                                          (3, *fmap.shape))))
             it["X_original"] = None  # let the float copy go as soon as it is converted
     n = len(items)
     loader = None
