@@ -116,7 +116,7 @@ def _file_name(path: Path, i: int, item: dict) -> str:
 
 def _original_u8(path: Path, i: int, x: np.ndarray) -> np.ndarray:
     """``X_original`` (3xHxW, [0, 1] or [0, 255]) as an HxWx3 uint8 image."""
-    lo, hi = float(x.min(initial=0.0)), float(x.max(initial=0.0))
+    lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 0.0)
     if lo < 0.0 or hi > 255.0:
         raise UserError(f"item {i}: 'X_original' values lie in [{lo:g}, {hi:g}], expected "
                         "[0, 1] or [0, 255]", path, LAYOUT)
