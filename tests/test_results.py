@@ -837,6 +837,28 @@ def test_a_loss_that_goes_negative_gets_a_linear_axis_and_its_name(workdir):
     assert "10 KLD - 2 CC - NSS" in text and "train" in text
 
 
+@pytest.mark.parametrize("record, why", [
+    ({"step_losses": {"1": 0.5}}, "epoch None is not a whole number >= 1"),
+    ({"epoch": 0, "step_losses": {"1": 0.5}}, "epoch 0 is not"),
+    ({"epoch": 1, "step_losses": None}, "step_losses must map step numbers to losses"),
+    ({"epoch": 1, "step_losses": {"a": 0.5}}, "step_losses must map"),
+    ({"epoch": 1, "step_losses": {"1": "x"}}, "step_losses must map"),
+    ({"epoch": 1, "val_loss": None}, "val_loss None is not a number"),
+    ({"epoch": 1, "loss": [1]}, "loss [1] is not a text"),
+    (5, "not a record"),
+])
+def test_a_damaged_training_log_names_its_line(workdir, record, why):
+    """Each of these stopped ``plot curves`` with a traceback (a KeyError, a TypeError
+    from a null loss, int('a') on a step), or, for a bare number, was dropped unseen."""
+    from salbench import plots
+
+    log = workdir / "train_log.jsonl"
+    good = {"epoch": 1, "step_losses": {"1": 0.5, "2": 0.4}, "val_loss": 0.45}
+    log.write_text(json.dumps(good) + "\n" + json.dumps(record) + "\n")
+    with pytest.raises(ValueError, match=f"line 2: {re.escape(why)}"):
+        plots.training_curves(log, workdir / "curves", "t")
+
+
 def test_centred_smoothing_does_not_lag():
     from salbench.plots import centred_average
 

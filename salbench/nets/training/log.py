@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from ...errors import UserError
+from ...errors import UserError, is_whole
 from ...io import atomic_write
 
 LOG_NAME = "train_log.jsonl"
@@ -32,9 +32,35 @@ def read_log(path: str | Path) -> list[dict]:
                 raise UserError(f"line {i + 1} is not JSON", path,
                                 "the log is damaged; retrain or remove the line") from None
             continue
-        if isinstance(rec, dict):
-            out.append(rec)
+        why = _odd(rec)
+        if why:
+            raise UserError(f"line {i + 1}: {why}", path,
+                            "the log is damaged; retrain or remove the line")
+        out.append(rec)
     return out
+
+
+def _odd(rec) -> str | None:
+    """What is wrong with a log record, for the fields readers use (None when fine)."""
+    if not isinstance(rec, dict):
+        return "not a record"
+    if not (is_whole(rec.get("epoch")) and rec["epoch"] >= 1):
+        return f"epoch {rec.get('epoch')!r} is not a whole number >= 1"
+    steps = rec.get("step_losses", {})
+    if not isinstance(steps, dict) or not all(
+            k.isdigit() and _real(v) for k, v in steps.items()):
+        return "step_losses must map step numbers to losses"
+    for key in ("val_loss", "train_loss"):
+        if key in rec and not _real(rec[key]):
+            return f"{key} {rec[key]!r} is not a number"
+    for key in ("loss", "loss_label"):
+        if key in rec and not isinstance(rec[key], str):
+            return f"{key} {rec[key]!r} is not a text"
+    return None
+
+
+def _real(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
 
 
 def append(path: Path, record: dict) -> None:
