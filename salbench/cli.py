@@ -390,8 +390,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_plot(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    import numpy as np
+
     from . import plots
     from .console import note
+    from .errors import UserError
     from .rundir import RunDir
 
     run = RunDir(args.run).require()
@@ -409,10 +412,21 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
         result = run.result(args.protocol)
         val = load(_spec(args), "val")
-        preds, _ = run.predictions()
+        preds, names = run.predictions()
+        if names != [str(n) for n in val.file_names]:
+            raise UserError(f"the run's predictions are for {len(names)} other images than "
+                            f"{val.dataset}/{val.name}'s {len(val)}", run.preds,
+                            "rerun 'salbench run' into this directory")
         metric = args.metric or next(iter(result.metrics))
         made += plots.best_worst(val, preds, result, metric, out, args.k, args.format,
                                  args.dpi)
+        if not made:  # no image has a value to rank by
+            why = ", ".join(result.metrics[metric].nan_reasons) or "NaN"
+            others = [m for m in result.metrics
+                      if m != metric and np.isfinite(result.scores(m)).any()]
+            raise UserError(f"every image's {metric} is NaN ({why}): no image to rank",
+                            run.path, f"rank by {others[0]} with --metric {others[0]}"
+                            if others else "no metric of this result has a value")
     for p in made:
         note(f"wrote {p}")
     return 0

@@ -72,7 +72,15 @@ class RunDir:
             raise UserError("no predictions in this run directory", self.path,
                             "run 'salbench run MODEL' first")
         with np.load(self.preds, allow_pickle=False) as z:
-            return z["preds"], [str(x) for x in z["file_names"]]
+            if not {"preds", "file_names"} <= set(z.files):
+                raise UserError(f"holds {z.files}, not preds and file_names", self.preds,
+                                "rerun 'salbench run' into this directory")
+            preds, names = z["preds"], [str(x) for x in z["file_names"]]
+        if preds.dtype.kind not in "fiu" or preds.ndim != 3 or len(preds) != len(names):
+            raise UserError(f"preds are {preds.dtype} of shape {preds.shape} for "
+                            f"{len(names)} file names", self.preds,
+                            "rerun 'salbench run' into this directory")
+        return preds, names
 
     def conv1_weights(self) -> tuple[np.ndarray, str]:
         """The first-layer filters of the run's newest checkpoint (imports torch)."""

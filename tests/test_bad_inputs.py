@@ -52,6 +52,14 @@ def _setup_run(w: Path) -> str:
     return str(w / "urun")
 
 
+def _damage_preds(run: str) -> None:
+    """A run's preds.npz without its file names (a KeyError from numpy before)."""
+    path = Path(run) / "preds.npz"
+    with np.load(path) as z:
+        preds = z["preds"]
+    np.savez(path, preds=preds)
+
+
 def _store_two(w: Path) -> None:
     np.save(w / "a.npy", _density())
     np.save(w / "b.npy", np.full((N, 48, 48), 0.5, np.float32))
@@ -255,6 +263,10 @@ CASES = [
      "dpi must be a whole number from 1 to 1200, got 0"),
     ("plot-grid-other-data", _setup_run, ["plot", "grid", "urun", "--data-seed", "3"],
      "not on the loaded"),
+    # every image NaN (a uniform map): it exited 0 and drew nothing
+    ("plot-grid-all-nan", _setup_run, ["plot", "grid", "urun"], "every image's cc is NaN"),
+    ("plot-grid-preds-damaged", lambda w: _damage_preds(_setup_run(w)),
+     ["plot", "grid", "urun"], "not preds and file_names"),
     ("plot-grid-metric", _setup_run, ["plot", "grid", "urun", "--metric", "ccc"],
      "did you mean 'cc'"),
     ("metrics-protocol-unknown", None, ["metrics", "--protocol", "salicn"],
