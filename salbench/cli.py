@@ -357,9 +357,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         return Store(_store(args)).find(x, label, args.protocol)
 
     ra, rb = resolve(args.a), resolve(args.b)
-    tests = compare(ra, rb, args.metric, alpha=args.alpha)
+    untestable: list[tuple[str, str]] = []
+    tests = compare(ra, rb, args.metric, alpha=args.alpha, untestable=untestable)
     for line in scoring_differences(ra, rb, (ra.name, rb.name)):
         note(line)
+    for m, why in untestable:
+        note(f"{m} not compared: {why}")
     if args.sentences:
         for t in tests:
             print(t.sentence(ra.name, rb.name))

@@ -195,10 +195,13 @@ def check_alpha(alpha: float) -> None:
                         hint="e.g. --alpha 0.05 (the default) or 0.01")
 
 
-def compare(ra: Result, rb: Result, metric: str | None = None,
-            alpha: float = ALPHA) -> list[PairedTest]:
+def compare(ra: Result, rb: Result, metric: str | None = None, alpha: float = ALPHA,
+            untestable: list[tuple[str, str]] | None = None) -> list[PairedTest]:
     """Paired tests for the metrics two results share (or ``metric`` only), Holm-corrected
-    when there are several."""
+    when there are several.  With an ``untestable`` list, a shared metric that fewer than
+    two images define in both (a constant map's cc) is listed there with why, and the
+    others are tested (Holm over those); without one, or when none is left, it is an
+    error."""
     check_alpha(alpha)
     check_comparable(ra, rb)
     shared = [m for m in ra.metrics if m in rb.metrics]
@@ -207,6 +210,27 @@ def compare(ra: Result, rb: Result, metric: str | None = None,
             raise UserError(f"metric {metric!r} is not in both results",
                             hint=f"shared: {', '.join(shared)}")
         shared = [metric]
+    if untestable is not None and len(shared) > 1:
+        for m in list(shared):
+            both = ~(np.isnan(ra.scores(m)) | np.isnan(rb.scores(m)))
+            if both.sum() < 2:
+                untestable.append((m, _why_undefined(m, (ra, rb))))
+                shared.remove(m)
+        if not shared:
+            raise UserError("no metric is defined on 2 or more images in both results",
+                            hint="; ".join(f"{m}: {why}" for m, why in untestable))
     tests = [paired_test(ra.scores(m), rb.scores(m), m, ra.metrics[m].higher_is_better,
                          seed=ra.seed, alpha=alpha) for m in shared]
     return holm(tests)
+
+
+def _why_undefined(metric: str, results: tuple[Result, Result]) -> str:
+    """Which result leaves ``metric`` undefined, with its NaN reasons."""
+    parts = []
+    for r in results:
+        s = r.metrics[metric]
+        if s.nan_count:
+            reasons = ", ".join(s.nan_reasons) or "no reason recorded"
+            parts.append(f"{r.name} is NaN on {s.nan_count} of {s.n_images} images "
+                         f"({reasons})")
+    return "; ".join(parts) or "fewer than 2 images define it in both"

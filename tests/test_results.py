@@ -593,6 +593,32 @@ def test_compare_table_counts_images_per_metric_when_they_differ(workdir, val, c
     assert "│     10 │" in rows["cc"] and "│     12 │" in rows["auc_borji"], out
 
 
+def test_compare_with_a_constant_map_tests_the_metrics_it_defines(workdir, val, capsys):
+    """A constant map's cc is NaN on every image: the whole comparison stopped at cc.
+    Now cc is listed as not compared (with why) and the rest are tested, Holm over
+    those; asked for alone, it is still an error."""
+    np.save(workdir / "good.npy", val.extras["density"])
+    np.save(workdir / "flat.npy", np.full((len(val), 48, 48), 0.5, np.float32))
+    for n in ("good", "flat"):
+        assert main(["score", f"{n}.npy", *SPEC, "--protocol", "exact", "--metrics",
+                     "cc,kld,auc_borji"]) == 0
+    capsys.readouterr()
+    assert main(["compare", "good", "flat", "--protocol", "exact"]) == 0
+    out, err = capsys.readouterr()
+    assert f"cc not compared: flat is NaN on {len(val)} of {len(val)} images (constant " \
+           "prediction)" in err
+    rows = [line.split()[1] for line in out.splitlines() if line.startswith("│ ")]
+    assert rows == ["kld", "auc_borji"]
+    st = Store(_store())
+    skipped: list = []
+    tests = compare(st.find("good", protocol="exact"), st.find("flat", protocol="exact"),
+                    untestable=skipped)
+    assert [t.metric for t in tests] == ["kld", "auc_borji"] and skipped[0][0] == "cc"
+    assert all(t.correction == "Holm" for t in tests)  # over the two tested
+    assert main(["compare", "good", "flat", "--protocol", "exact", "--metric", "cc"]) == 2
+    assert "fewer than 2 images" in capsys.readouterr().err
+
+
 def test_compare_names_how_the_two_were_scored_differently(workdir, val, capsys):
     """Two comparable results scored with other seeds or normalisations: the comparison
     stands, with a line on stderr saying what differs (nothing when nothing does)."""
