@@ -419,7 +419,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         if names != [str(n) for n in val.file_names]:
             raise UserError(f"the run's predictions are for {len(names)} other images than "
                             f"{val.dataset}/{val.name}'s {len(val)}", run.preds,
-                            "rerun 'salbench run' into this directory")
+                            "pass the --dataset (and --data-dir) the run was scored on")
         metric = args.metric or next(iter(result.metrics))
         made += plots.best_worst(val, preds, result, metric, out, args.k, args.format,
                                  args.dpi)
