@@ -320,3 +320,26 @@ def test_an_odd_resolution_lists_its_file(tmp_path, rng, resolution):
     report = prepare(src, tmp_path / "out")
     assert any(f == str(mat) and "resolution is" in why for f, why in report.unreadable)
     assert report.images["val"] == 1
+
+
+@pytest.mark.parametrize("damage, msg", [
+    (lambda z: z.update(offsets=z["offsets"][:5]), "does not hold 12 maps"),
+    (lambda z: z.update(offsets=z["offsets"] + 5), "does not hold 12 maps"),
+    (lambda z: z.pop("offsets"), "unreadable given-maps file"),
+    (lambda z: z.update(png=np.zeros_like(z["png"])), "map 0 is not a readable image"),
+])
+def test_a_damaged_given_maps_file_is_refused(tmp_path, rng, damage, msg):
+    """A damaged val-maps.npz was a KeyError, an IndexError or PIL's
+    UnidentifiedImageError from inside the scorer."""
+    from salbench.data import DatasetSpec, load
+
+    src = tmp_path / "salicon"
+    make_2017(src, rng, n_train=1, n_val=12)
+    prepare(src, tmp_path / "out")
+    path = tmp_path / "out" / "val-maps.npz"
+    z = dict(np.load(path))
+    damage(z)
+    np.savez(path, **z)
+    with pytest.raises(ValueError, match=msg):
+        maps = load(DatasetSpec(name="salicon", data_dir=str(tmp_path / "out")), "val")
+        maps.gt_maps()[0]

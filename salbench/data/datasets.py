@@ -124,7 +124,7 @@ def load(spec: DatasetSpec, split: str) -> Split:
                             "run 'salbench data prepare --from SALICON_DIR --out DIR' first")
         s = load_split(path)
         s.image_loader = image_loader(s)
-        s.gt_loader = gt_loader(Path(spec.data_dir or "."), split)
+        s.gt_loader = gt_loader(Path(spec.data_dir or "."), split, len(s))
         return s
     config = spec.synth_config
     path = synth_dir(config) / f"{split}.npz"

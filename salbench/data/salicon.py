@@ -129,22 +129,38 @@ def save_maps(maps: list[bytes], path: Path) -> Path:
     return path
 
 
-def gt_loader(data_dir: Path, split: str):
-    """Decode the prepared split's official maps on access (None when there are none):
-    float64 in [0, 1] at the image's size."""
+def gt_loader(data_dir: Path, split: str, n: int):
+    """Decode the prepared split's official maps (``n``, one per image) on access (None
+    when there are none): float64 in [0, 1] at the image's size.  A damaged file is
+    refused when opened, a map that does not decode when read."""
+    import zipfile
+
     path = data_dir / MAPS_FILE.format(split=split)
     if not path.exists():
         return None
-    with np.load(path, allow_pickle=False) as z:
-        blob, offsets = z["png"], z["offsets"]
+    again = "prepare the data set again ('salbench data prepare')"
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            blob, offsets = z["png"], z["offsets"]
+    except (KeyError, OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise UserError(f"unreadable given-maps file ({exc})", path, again) from None
+    if not (blob.dtype == np.uint8 and blob.ndim == 1 and offsets.shape == (n + 1,)
+            and offsets.dtype.kind in "iu" and offsets[0] == 0 and offsets[-1] == blob.size
+            and bool(np.all(np.diff(offsets) >= 0))):
+        raise UserError(f"given-maps file does not hold {n} maps (png {blob.dtype} "
+                        f"{blob.shape}, offsets {offsets.dtype} {offsets.shape})", path, again)
 
     def load(i: int) -> np.ndarray:
         import io
 
         from PIL import Image
 
-        with Image.open(io.BytesIO(blob[offsets[i]:offsets[i + 1]].tobytes())) as im:
-            return grey_values(im, f"{path}, map {i}", np.float64)
+        try:
+            with Image.open(io.BytesIO(blob[offsets[i]:offsets[i + 1]].tobytes())) as im:
+                im.load()
+                return grey_values(im, f"{path}, map {i}", np.float64)
+        except OSError:  # PIL's UnidentifiedImageError is one
+            raise UserError(f"map {i} is not a readable image", path, again) from None
 
     return load
 
