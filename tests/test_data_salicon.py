@@ -343,3 +343,20 @@ def test_a_damaged_given_maps_file_is_refused(tmp_path, rng, damage, msg):
     with pytest.raises(ValueError, match=msg):
         maps = load(DatasetSpec(name="salicon", data_dir=str(tmp_path / "out")), "val")
         maps.gt_maps()[0]
+
+
+def test_a_vanished_original_image_names_itself(tmp_path, rng):
+    """An image removed or damaged after ``data prepare`` was a FileNotFoundError or
+    PIL's error when a grid drew it."""
+    from salbench.data import DatasetSpec, load
+
+    src = tmp_path / "salicon"
+    make_2017(src, rng, n_train=1, n_val=2)
+    prepare(src, tmp_path / "out")
+    val = load(DatasetSpec(name="salicon", data_dir=str(tmp_path / "out")), "val")
+    assert val.image(0).shape == (H, W, 3)
+    (src / "images" / "val" / str(val.file_names[0])).unlink()
+    (src / "images" / "val" / str(val.file_names[1])).write_bytes(b"not a jpeg")
+    for i in (0, 1):
+        with pytest.raises(ValueError, match="the original image is missing or unreadable"):
+            val.image(i)

@@ -447,8 +447,14 @@ def image_loader(split: Split):
     def load(i: int) -> np.ndarray:
         from PIL import Image
 
-        with Image.open(Path(root) / str(split.file_names[i])) as im:
-            img = np.asarray(im.convert("RGB"))
+        path = Path(root) / str(split.file_names[i])
+        try:
+            with Image.open(path) as im:
+                img = np.asarray(im.convert("RGB"))
+        except OSError:  # gone, or damaged since it was prepared (PIL's errors are OSErrors)
+            raise UserError("the original image is missing or unreadable", path,
+                            "keep the release's images where 'salbench data prepare' read "
+                            "them, or prepare the data set again") from None
         return img[:, ::-1].copy() if split.mirrored[i] else img
 
     return load
