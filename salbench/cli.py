@@ -637,6 +637,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("salbench: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        from .metrics._jit_cache import damaged_cache
+
+        where = damaged_cache(exc)
+        if where is None:
+            raise  # a bug: its traceback stays
+        print(f"salbench: error: numba's cache of the metric kernels is damaged "
+              f"({type(exc).__name__} reading it) ({where}); delete that folder: the "
+              "kernels compile again", file=sys.stderr)
+        return 2
 
 
 def console(argv: list[str] | None = None) -> int:

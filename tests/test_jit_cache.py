@@ -64,3 +64,47 @@ def test_dependencies_are_transitive():
     deps = _jit_cache.module_digests()
     src = {p.stem: p.read_text() for p in Path(_jit_cache._HERE).glob("_*.py")}
     assert set(deps) == {m for m, t in src.items() if "@kernel" in t}
+
+
+def _numba_reading(tmp_path, content: bytes) -> BaseException:
+    """The exception numba raises reading a cache index that holds ``content``."""
+    from numba.core.caching import IndexDataCacheFile
+
+    f = IndexDataCacheFile(str(tmp_path), "kernel-1.py311", ("stamp", 1))
+    Path(f._index_path).write_bytes(content)
+    try:
+        f._load_index()
+    except Exception as exc:  # whatever numba raises is the point
+        return exc
+    raise AssertionError("numba read a damaged index")
+
+
+def test_a_damaged_kernel_cache_is_one_line_saying_what_to_delete(tmp_path, monkeypatch,
+                                                                   capsys):
+    """numba unpickles its cache index and data files and expects only a missing one: a
+    damaged file (a disk fault) was a traceback from numba's caching code in every
+    command that scored.  The command now names the cache folder to delete; any other
+    error keeps its traceback."""
+    import pytest
+
+    from salbench import cli
+
+    damaged = _numba_reading(tmp_path, b"\xb6 not a pickle")
+    assert _jit_cache.damaged_cache(damaged) == _jit_cache.cache_dir()
+    assert _jit_cache.damaged_cache(ValueError("elsewhere")) is None
+
+    def fails(args):
+        raise damaged
+
+    monkeypatch.setattr(cli, "_cmd_models", fails)
+    assert cli.main(["models"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("salbench: error: numba's cache of the metric kernels is damaged")
+    assert str(_jit_cache.cache_dir()) in err and err.count("\n") == 1
+
+    def bug(args):
+        raise ZeroDivisionError("a real bug")
+
+    monkeypatch.setattr(cli, "_cmd_models", bug)
+    with pytest.raises(ZeroDivisionError):
+        cli.main(["models"])

@@ -67,6 +67,20 @@ def module_digests() -> dict[str, str]:
     return out
 
 
+def damaged_cache(exc: BaseException) -> Path | None:
+    """The cache folder, when ``exc`` was raised while numba read a cached kernel (a
+    damaged index or data file: numba unpickles both, and only a missing file is its
+    expected case); else None."""
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename.replace(os.sep, "/").endswith("numba/core/caching.py") \
+                and code.co_name in ("_load_index", "_load_data", "load_overload"):
+            return cache_dir()
+        tb = tb.tb_next
+    return None
+
+
 def _module_cache_path(root: Path) -> Path:
     """numba's subfolder for this directory (as its UserProvidedCacheLocator names it)."""
     sub = str(_HERE)
