@@ -33,6 +33,11 @@ def is_whole(v: object) -> bool:
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
+def is_number(v: object) -> bool:
+    """``v`` is a number as JSON gives one: an ``int`` or ``float``, not a bool."""
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
 def os_error(exc: OSError, path: str | os.PathLike, action: str = "read") -> UserError:
     """An ``OSError`` met while reading or writing a user's path, as a ``UserError`` that
     says what to do instead of quoting errno."""

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .errors import UserError, is_whole, os_error
+from .errors import UserError, is_number, is_whole, os_error
 from .io import home, write_json
 from .stats import BOOTSTRAP_RESAMPLES, bootstrap_cis
 from .suggest import did_you_mean
@@ -333,10 +333,6 @@ def _upgrade(raw, source: str) -> dict:
     return r
 
 
-def _num(x) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool)
-
-
 def _validated(r: dict, source: str) -> Result:
     from .metrics.protocols import METRICS, NAN_OMIT, NAN_POLICIES, PROTOCOLS
 
@@ -371,7 +367,7 @@ def _validated(r: dict, source: str) -> Result:
          f"protocol {proto['name']!r} differs from {base!r} but records no changed fields")
     policy = proto.get("nan_policy", PROTOCOLS[base].nan_policy)
     need(policy in NAN_POLICIES, f"'protocol.nan_policy' must be one of {NAN_POLICIES}")
-    need(_num(r.get("seed")) and float(r["seed"]).is_integer() and r["seed"] >= 0,
+    need(is_number(r.get("seed")) and float(r["seed"]).is_integer() and r["seed"] >= 0,
          "'seed' must be a whole number >= 0")
     metrics = r.get("metrics")
     need(isinstance(metrics, dict) and metrics, "'metrics' must be a non-empty object")
@@ -385,12 +381,12 @@ def _validated(r: dict, source: str) -> Result:
         need(m in METRICS, f"unknown metric {m!r}{did_you_mean(m, METRICS)}")
         need(isinstance(e, dict), f"metric {m!r} must be an object, got {type(e).__name__}")
         mean = e.get("mean")
-        need(mean is None or _num(mean), f"{m}.mean must be a number, got {mean!r}")
+        need(mean is None or is_number(mean), f"{m}.mean must be a number, got {mean!r}")
         mean = math.nan if mean is None else float(mean)
         need(not math.isinf(mean), f"{m}.mean is infinite")
         ci = e.get("ci95")
         need(isinstance(ci, list) and len(ci) == 2
-             and all(c is None or _num(c) for c in ci), f"{m}.ci95 must be [low, high]")
+             and all(c is None or is_number(c) for c in ci), f"{m}.ci95 must be [low, high]")
         lo, hi = (math.nan if c is None else float(c) for c in ci)
         if not math.isnan(mean) and not (math.isnan(lo) or math.isnan(hi)):
             tol = _CI_TOLERANCE * max(1.0, abs(mean))
@@ -406,7 +402,8 @@ def _validated(r: dict, source: str) -> Result:
         vals = pi["scores"].get(m)
         need(isinstance(vals, list) and len(vals) == n_img,
              f"per-image scores of {m!r} must list one value per image ({n_img})")
-        need(all(v is None or _num(v) for v in vals), f"per-image scores of {m!r} must be numbers")
+        need(all(v is None or is_number(v) for v in vals),
+             f"per-image scores of {m!r} must be numbers")
         arr = np.array([math.nan if v is None else float(v) for v in vals], dtype=float)
         need(not np.isinf(arr).any(), f"per-image scores of {m!r} hold infinite values")
         # the summary is what its per-image scores give: a board shows the one, compare

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from ...errors import UserError, is_whole
+from ...errors import UserError, is_number, is_whole
 from ...io import atomic_write
 
 LOG_NAME = "train_log.jsonl"
@@ -48,19 +48,15 @@ def _odd(rec) -> str | None:
         return f"epoch {rec.get('epoch')!r} is not a whole number >= 1"
     steps = rec.get("step_losses", {})
     if not isinstance(steps, dict) or not all(
-            k.isdigit() and _real(v) for k, v in steps.items()):
+            k.isdigit() and is_number(v) for k, v in steps.items()):
         return "step_losses must map step numbers to losses"
     for key in ("val_loss", "train_loss"):
-        if key in rec and not _real(rec[key]):
+        if key in rec and not is_number(rec[key]):
             return f"{key} {rec[key]!r} is not a number"
     for key in ("loss", "loss_label"):
         if key in rec and not isinstance(rec[key], str):
             return f"{key} {rec[key]!r} is not a text"
     return None
-
-
-def _real(v) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
 
 
 def append(path: Path, record: dict) -> None:
