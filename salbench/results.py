@@ -38,7 +38,7 @@ import numpy as np
 from . import __version__
 from .errors import UserError, is_number, is_whole, os_error
 from .io import home, write_json
-from .stats import BOOTSTRAP_RESAMPLES, bootstrap_cis
+from .stats import BOOTSTRAP_RESAMPLES, bootstrap_cis, dataset_mean
 from .suggest import did_you_mean
 
 SCHEMA = "salbench-result"
@@ -191,11 +191,11 @@ def build(scores, *, name: str, model: str | None, dataset: dict, card=None,
           training: dict | None = None, preprocessing: dict | None = None,
           wall_time_s: float | None = None, device: dict | None = None) -> Result:
     """A :class:`Result` from :class:`~salbench.metrics.DatasetScores`."""
-    from .metrics.protocols import METRICS
+    from .metrics.protocols import METRICS, NAN_OMIT
 
     proto = scores.protocol
     metrics = {}
-    kept = [v[~np.isnan(v)] if proto.nan_policy == "omit" else v
+    kept = [v[~np.isnan(v)] if proto.nan_policy == NAN_OMIT else v
             for v in (scores.per_image[m] for m in scores.metrics)]
     for m, ci in zip(scores.metrics, bootstrap_cis(kept, seed=scores.seed), strict=True):
         v = scores.per_image[m]
@@ -415,10 +415,7 @@ def _validated(r: dict, source: str) -> Result:
              and all(isinstance(k, str) and is_whole(c) and c >= 0
                      for k, c in (e.get("nan_reasons") or {}).items()),
              f"{m}.nan_reasons must map reasons to counts")
-        if policy == NAN_OMIT:
-            again = float(arr[~np.isnan(arr)].mean()) if nans < arr.size else math.nan
-        else:
-            again = float(arr.mean()) if arr.size else math.nan
+        again = dataset_mean(arr, policy == NAN_OMIT)
         same = (math.isnan(mean) and math.isnan(again)) or \
             abs(mean - again) <= _MEAN_TOLERANCE * max(1.0, abs(again))
         need(same, f"{m}.mean {mean!r} is not the mean of its per-image scores ({again!r} "

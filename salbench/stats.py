@@ -11,6 +11,14 @@ CI_LEVEL = 0.95
 _CHUNK_VALUES = 4_000_000  # resampled values drawn at once (bounded memory for large splits)
 
 
+def dataset_mean(values: np.ndarray, omit_nan: bool) -> float:
+    """A data set's score from its per-image scores: the mean, NaN images skipped when
+    ``omit_nan`` (NaN when every image is), else a NaN image makes it NaN (``np.mean``);
+    NaN for no images."""
+    v = values[~np.isnan(values)] if omit_nan else values
+    return float(v.mean()) if v.size else float("nan")
+
+
 def bootstrap_ci(values, *, seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES,
                  level: float = CI_LEVEL) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean of ``values`` (resampled with

@@ -20,6 +20,7 @@ from typing import NamedTuple, TypeVar
 import numpy as np
 
 from ..errors import UserError, is_whole
+from ..stats import dataset_mean
 from . import _ahead, _pools, _validate
 from . import protocols as P
 from ._engine import Plan, score_image
@@ -367,12 +368,8 @@ def score_checked(checked: Checked, *, seed: int = 0, baseline: np.ndarray | Non
                                           "center-prior"))) or None)
     for m in wanted:
         v = out[m]
-        bad = int(np.isnan(v).sum())
-        res.nan_count[m] = bad
-        if proto.nan_policy == P.NAN_OMIT:
-            res.mean[m] = float(v[~np.isnan(v)].mean()) if bad < n else float("nan")
-        else:
-            res.mean[m] = float(v.mean())
+        res.nan_count[m] = int(np.isnan(v).sum())
+        res.mean[m] = dataset_mean(v, proto.nan_policy == P.NAN_OMIT)
     return res
 
 
