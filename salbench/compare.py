@@ -21,6 +21,12 @@ from .stats import bootstrap_ci
 ALPHA = 0.05
 RESAMPLES = 4000
 TINY_P = 1e-16
+MIN_PAIRS = 2  # images scored in both that a paired test needs
+
+
+def _both_defined(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The images both results scored (NaN in neither): the pairs a test reads."""
+    return ~(np.isnan(a) | np.isnan(b))
 
 
 def format_p(p: float) -> str:
@@ -113,10 +119,10 @@ def paired_test(a, b, metric: str = "", higher_is_better: bool = True, seed: int
     if a.shape != b.shape:
         raise UserError(f"per-image scores differ in length ({a.size} vs {b.size})",
                         hint="compare results on the same images")
-    keep = ~(np.isnan(a) | np.isnan(b))
+    keep = _both_defined(a, b)
     a, b = a[keep], b[keep]
-    if a.size < 2:
-        raise UserError(f"{metric}: fewer than 2 images with both scores defined",
+    if a.size < MIN_PAIRS:
+        raise UserError(f"{metric}: fewer than {MIN_PAIRS} images with both scores defined",
                         hint="compare on a metric both results scored (the rest are NaN)")
     d = a - b
     if np.all(d == 0):
@@ -212,12 +218,11 @@ def compare(ra: Result, rb: Result, metric: str | None = None, alpha: float = AL
         shared = [metric]
     if untestable is not None and len(shared) > 1:
         for m in list(shared):
-            both = ~(np.isnan(ra.scores(m)) | np.isnan(rb.scores(m)))
-            if both.sum() < 2:
+            if _both_defined(ra.scores(m), rb.scores(m)).sum() < MIN_PAIRS:
                 untestable.append((m, _why_undefined(m, (ra, rb))))
                 shared.remove(m)
         if not shared:
-            raise UserError("no metric is defined on 2 or more images in both results",
+            raise UserError(f"no metric is defined on {MIN_PAIRS} or more images in both results",
                             hint="; ".join(f"{m}: {why}" for m, why in untestable))
     tests = [paired_test(ra.scores(m), rb.scores(m), m, ra.metrics[m].higher_is_better,
                          seed=ra.seed, alpha=alpha) for m in shared]
@@ -233,4 +238,4 @@ def _why_undefined(metric: str, results: tuple[Result, Result]) -> str:
             reasons = ", ".join(s.nan_reasons) or "no reason recorded"
             parts.append(f"{r.name} is NaN on {s.nan_count} of {s.n_images} images "
                          f"({reasons})")
-    return "; ".join(parts) or "fewer than 2 images define it in both"
+    return "; ".join(parts) or f"fewer than {MIN_PAIRS} images define it in both"
