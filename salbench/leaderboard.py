@@ -24,8 +24,6 @@ from .stats import BOOTSTRAP_RESAMPLES
 from .suggest import did_you_mean
 
 PRIMARY = "cc"
-# columns of whole numbers, blank where unknown
-_WHOLE = ("params", "n_images", "seed")
 
 
 @dataclass
@@ -124,8 +122,6 @@ def table(results: list[Result], protocol: str, sort: str | None = None) -> Boar
                "checkpoint_sha256": ((r.checkpoint or {}).get("sha256") or "")[:16],
                "salbench": r.salbench_version, "commit": _short(r.git_commit),
                "created": r.created}
-        for col in _WHOLE:
-            row[col] = _whole_or_none(row[col])
         for m in metrics:
             e = r.metrics.get(m)
             row[m] = e.mean if e else math.nan
@@ -156,10 +152,6 @@ def table(results: list[Result], protocol: str, sort: str | None = None) -> Boar
 def _missing(v) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
-
-def _whole_or_none(v) -> int | None:
-    """A count or seed as a whole number (JSON may hold 3.0), None where unknown."""
-    return None if _missing(v) else int(v)
 
 
 def _nan_lines(reasons: dict[str, dict[tuple[str, str], int]], names: list[str],
