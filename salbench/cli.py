@@ -275,8 +275,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
                        store=store, literature=literature() if store else None)
     for r in results:
         _print_result(r)
-    for r, p in zip(results, outs or [None] * len(results), strict=True):
-        if p is not None:
+    if outs:  # one path per result, in order
+        for r, p in zip(results, outs, strict=True):
             r.save(p)
             note(f"wrote {p}")
     if store:
