@@ -34,7 +34,28 @@ def _store(args) -> str | None:
 def _spec(args: argparse.Namespace):
     from .data import resolve
 
-    return resolve(args.dataset, args.data_dir, seed=args.data_seed)
+    return resolve(args.dataset, args.data_dir, seed=_data_seed(args))
+
+
+def _data_seed(args: argparse.Namespace) -> int:
+    return 0 if args.data_seed is None else args.data_seed
+
+
+def _run_data(args: argparse.Namespace, result):
+    """The data set ``plot grid`` loads: the one named on the command line, else the one
+    the run's result was scored on (a synthetic set of other sizes or seed included)."""
+    from .data.datasets import spec_of_label
+    from .errors import UserError
+
+    if args.dataset or args.data_dir or args.data_seed is not None:
+        return _spec(args)
+    label = result.dataset_label
+    try:
+        spec = spec_of_label(label)
+    except UserError:  # salicon/study without $SALBENCH_DATA
+        raise UserError(f"the run was scored on {label!r}, whose folder is not known",
+                        hint=f"pass --data-dir (the {label} folder it was scored on)") from None
+    return _spec(args) if spec is None else spec
 
 
 def _metrics_arg(value: str | None):
@@ -414,12 +435,14 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         from .data import load
 
         result = run.result(args.protocol)
-        val = load(_spec(args), "val")
+        spec = _run_data(args, result)
+        val = load(spec, "val")
         preds, names = run.predictions()
         if names != [str(n) for n in val.file_names]:
             raise UserError(f"the run's predictions are for {len(names)} other images than "
-                            f"{val.dataset}/{val.name}'s {len(val)}", run.preds,
-                            "pass the --dataset (and --data-dir) the run was scored on")
+                            f"{spec.label}/{val.name}'s {len(val)}", run.preds,
+                            f"it was scored on {result.dataset_label}: leave out --dataset, "
+                            "--data-dir and --data-seed to draw that")
         metric = args.metric or next(iter(result.metrics))
         made += plots.best_worst(val, preds, result, metric, out, args.k, args.format,
                                  args.dpi)
@@ -435,13 +458,17 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_dataset_args(p: argparse.ArgumentParser) -> None:
+def _add_dataset_args(p: argparse.ArgumentParser, default: str | None = None) -> None:
+    """``default``: what a command reads when none of the three is given (the usual
+    choice otherwise: salicon/study when --data-dir holds one, else synth, seed 0)."""
+    default = default or "salicon/study when --data-dir holds one, else synth"
     p.add_argument("--dataset", choices=("synth", "salicon", "study"), default=None,
-                   help="synth (generated, the default), salicon (a folder made by 'salbench "
-                        "data prepare') or study (a folder with the study's train.pkl and "
-                        "val.pkl); default: salicon/study when --data-dir holds one, else synth")
+                   help="synth (generated), salicon (a folder made by 'salbench data "
+                        "prepare') or study (a folder with the study's train.pkl and "
+                        f"val.pkl); default: {default}")
     p.add_argument("--data-dir", help="the salicon or study folder (or $SALBENCH_DATA)")
-    p.add_argument("--data-seed", type=int, default=0, help="the synthetic set's seed")
+    p.add_argument("--data-seed", type=int, default=None,
+                   help="the synthetic set's seed (default 0)")
 
 
 def _add_scoring_args(p: argparse.ArgumentParser, seed_flag: str) -> None:
@@ -565,7 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=4, help="grid: images per figure")
     p.add_argument("--format", choices=("png", "pdf", "svg"), default="png")
     p.add_argument("--dpi", type=int, default=150)
-    _add_dataset_args(p)
+    _add_dataset_args(p, default="the data set the run was scored on")
     p.set_defaults(func=_cmd_plot)
 
     p = sub.add_parser("models", help="list registered models")

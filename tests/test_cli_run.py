@@ -257,3 +257,35 @@ def test_a_network_at_centre_bias_level_is_told_why(workdir, capsys):
     err = capsys.readouterr().err
     assert "shallow-pan-tiny@1of4ep scores at the centre-bias level under exact" in err
     assert "ran 1 of its 4-epoch schedule" in err
+
+
+def test_plot_grid_draws_the_data_set_the_run_was_scored_on(workdir, capsys, monkeypatch):
+    """Without --dataset, ``plot grid`` loads the run's own data set (its result's label):
+    before, it loaded the default, so a run on a synthetic set of other sizes was refused
+    after generating the default set, and with a prepared SALICON in $SALBENCH_DATA a
+    synthetic run was drawn against SALICON (refused) and the user told "no prepared
+    SALICON found" when none was in play."""
+    assert main(["run", "center-bias", "--train", "--dataset", "synth", "--no-plots", "--out",
+                 "cb"]) == 0
+    monkeypatch.setenv("SALBENCH_SYNTH", "30,14")  # another default than the run's 24,12
+    (workdir / "prepared").mkdir()
+    (workdir / "prepared" / "val.npz").write_bytes(b"")  # what resolve() takes for SALICON
+    monkeypatch.setenv("SALBENCH_DATA", str(workdir / "prepared"))
+    capsys.readouterr()
+    assert main(["plot", "grid", "cb", "--k", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "best-cc.png" in err and "no prepared SALICON" not in err
+    assert not list((Path(os.environ["SALBENCH_HOME"]) / "synth").glob("*train30-val14"))
+    # a data set named on the command line is the one loaded (and this one is not the run's)
+    monkeypatch.delenv("SALBENCH_DATA")
+    assert main(["plot", "grid", "cb", "--dataset", "synth"]) == 2
+    assert "12 other images than synth-s0-30x14/val's 14" in capsys.readouterr().err
+    assert main(["plot", "grid", "cb", "--data-seed", "0"]) == 2
+    assert "it was scored on synth-s0-24x12: leave out --dataset" in capsys.readouterr().err
+    # a run on SALICON without its folder: said so, not drawn against synth
+    path = workdir / "cb" / "result-replication.json"
+    r = json.loads(path.read_text())
+    r["dataset"]["label"] = "salicon"
+    path.write_text(json.dumps(r))
+    assert main(["plot", "grid", "cb"]) == 2
+    assert "scored on 'salicon', whose folder is not known" in capsys.readouterr().err

@@ -117,3 +117,19 @@ def test_cli_synth(tmp_path, monkeypatch, capsys):
     assert "synth-s0-6x5" in out and "fingerprint" in out
     assert main(["data", "synth", "--train", "6", "--val", "5"]) == 0
     assert "cached" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("spec", [DatasetSpec(), DatasetSpec(seed=3, n_train=24, n_val=12),
+                                  DatasetSpec(n_train=synth.DEFAULT_TRAIN, n_val=12)])
+def test_a_synthetic_label_names_its_set(spec):
+    """``plot grid`` finds a run's data set from its result's label."""
+    from salbench.data.datasets import spec_of_label
+
+    assert spec_of_label(spec.label) == spec
+
+
+@pytest.mark.parametrize("label", ["synth-s3-24x12x", "synth-s-1-2x3", "mydata", "Synth"])
+def test_a_label_salbench_did_not_make_names_no_set(label):
+    from salbench.data.datasets import spec_of_label
+
+    assert spec_of_label(label) is None

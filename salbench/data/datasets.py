@@ -9,6 +9,7 @@ replication study's ``train.pkl`` and ``val.pkl``.
 from __future__ import annotations
 
 import os
+import re
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -84,6 +85,23 @@ def resolve(name: str | None = None, data_dir: str | None = None, seed: int = 0,
 
 
 DATASETS = ("synth", "salicon", "study")
+
+_SYNTH_LABEL = re.compile(r"synth-s(\d+)-(\d+)x(\d+)")
+
+
+def spec_of_label(label: str, data_dir: str | None = None) -> DatasetSpec | None:
+    """The dataset a result's label names: the synthetic set it spells out
+    (:attr:`DatasetSpec.label`), or ``salicon``/``study`` in ``data_dir`` (or
+    ``$SALBENCH_DATA``); None for a label salbench did not make (``evaluate``'s own)."""
+    if label == "synth":
+        return DatasetSpec()
+    m = _SYNTH_LABEL.fullmatch(label)
+    if m:
+        seed, n_train, n_val = (int(v) for v in m.groups())
+        return DatasetSpec(seed=seed, n_train=n_train, n_val=n_val)
+    if label in ("salicon", "study"):
+        return resolve(label, data_dir)
+    return None
 
 
 def _env_synth_sizes() -> tuple[int, int]:
