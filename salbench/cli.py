@@ -425,7 +425,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else run.plots
     made = []
     if args.what == "curves":
-        made.append(plots.training_curves(run.log, out / "training-curves", run.path.name,
+        made.append(plots.training_curves(run.log, out / "training-curves", run.entry_name(),
                                           args.format, args.dpi))
     elif args.what == "filters":
         weights, model = run.conv1_weights()

@@ -67,6 +67,15 @@ class RunDir:
                         "this run has several results", self.path,
                         f"it has {have}; pass --protocol")
 
+    def entry_name(self) -> str:
+        """The entry its results name (figures' titles, as ``salbench run`` draws them),
+        else the directory's name (a run not scored yet, or one whose results disagree)."""
+        try:
+            names = {r.name for r in self.results()}
+        except UserError:  # a damaged result: a title is no reason to stop
+            names = set()
+        return names.pop() if len(names) == 1 else self.path.name
+
     def predictions(self) -> tuple[np.ndarray, list[str]]:
         if not self.preds.exists():
             raise UserError("no predictions in this run directory", self.path,

@@ -289,3 +289,18 @@ def test_plot_grid_draws_the_data_set_the_run_was_scored_on(workdir, capsys, mon
     path.write_text(json.dumps(r))
     assert main(["plot", "grid", "cb"]) == 2
     assert "scored on 'salicon', whose folder is not known" in capsys.readouterr().err
+
+
+def test_plot_curves_titles_the_entry_not_the_directory(workdir, capsys):
+    """``plot curves`` titled the figure with the run directory's name: by default
+    ``runs/ENTRY/DATA``, so the data set's name stood where ``salbench run`` puts the
+    entry's."""
+    assert main(["run", "uniform", "--dataset", "synth", "--no-plots", "--out",
+                 "runs/uniform/synth"]) == 0
+    run = workdir / "runs" / "uniform" / "synth"
+    (run / "train_log.jsonl").write_text("".join(
+        json.dumps({"epoch": e, "loss": "mse", "loss_label": "MSE",
+                    "step_losses": {str(e): 1.0 / e}}) + "\n" for e in range(1, 4)))
+    assert main(["plot", "curves", str(run), "--format", "svg"]) == 0
+    text = (run / "plots" / "training-curves.svg").read_text()
+    assert "raw — uniform" in text and "— synth" not in text
