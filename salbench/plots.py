@@ -189,7 +189,8 @@ def grid(split, preds: np.ndarray, index: list[int], path: str | Path, title: st
         label = short(split.file_names[i])
         if scores is not None:
             label += f"\n{metric} = {scores[i]:.3f}"
-        panels = ((img, "image", None), (gt, "ground truth (fixations, σ 19 px)", "density"),
+        panels = ((img, "image", None),
+                  (gt, "ground truth (fixations, σ 19 px)", "density (peak = 1)"),
                   (pr / 255.0, "prediction (min-max scaled)", "saliency"))
         for ax, (im, name, bar) in zip(axes[row], panels, strict=True):
             shown = ax.imshow(im, cmap=None if bar is None else "inferno",
