@@ -682,8 +682,10 @@ def console(argv: list[str] | None = None) -> int:
     ``_process``).  For the command line only: library callers use :func:`main`, which
     leaves the collector alone."""
     from ._process import collect_less, freeze_for_exit
+    from .console import readable_streams
 
     collect_less()
+    readable_streams()
     rc = main(argv)
     freeze_for_exit()
     return rc

@@ -5,6 +5,39 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+# salbench's own characters, as ASCII where a stream cannot encode them (one character
+# for one where they can stand in a table, whose columns rich measures before printing)
+_PLAIN = {"—": "-", "–": "-", "−": "-", "↑": "^", "↓": "v", "·": ".", "σ": "s", "…": "...",
+          "±": "+/-"}
+_ERRORS = "salbench.plain"
+
+
+def _plain(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    return "".join(_PLAIN.get(c, "?") for c in exc.object[exc.start:exc.end]), exc.end
+
+
+def readable_streams() -> None:
+    """Let stdout and stderr print what salbench writes where their encoding cannot
+    (a non-UTF-8 locale, ``PYTHONIOENCODING=ascii``, a Windows code page): its own
+    characters as ASCII look-alikes and anything else as ``?``, instead of a
+    ``UnicodeEncodeError`` once the work is done.  For the command line: it reconfigures
+    the process's streams."""
+    import codecs
+
+    codecs.register_error(_ERRORS, _plain)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        if not encoding or not hasattr(stream, "reconfigure"):
+            continue
+        try:
+            "".join(_PLAIN).encode(encoding)
+        except UnicodeEncodeError:
+            stream.reconfigure(errors=_ERRORS)
+        except LookupError:
+            continue
+
 
 def note(message: str) -> None:
     """A one-line remark for people (stderr, so stdout stays machine-readable)."""

@@ -33,7 +33,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]
     fd, tmp = _temp_beside(path)
     os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
     try:
-        with os.fdopen(fd, mode) as f:
+        # text as UTF-8 whatever the locale: salbench reads its files back as UTF-8
+        with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())

@@ -71,7 +71,7 @@ class RunLock:
 
 def _describe(path: Path) -> str:
     try:
-        info = json.loads(path.read_text() or "{}")
+        info = json.loads(path.read_text(encoding="utf-8") or "{}")
     except (OSError, ValueError):
         return "holder unknown"
     return (f"pid {info.get('pid', '?')} on {info.get('host', '?')}, started "

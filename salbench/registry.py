@@ -97,7 +97,7 @@ def _parse(path: Path) -> Card:
     from .nets.training.config import check_keys
 
     try:
-        raw = tomllib.loads(path.read_text())
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, OSError) as exc:
         raise UserError(f"unreadable model card ({exc})", path,
                         "fix the card's TOML (see an existing card in the same folder)") from None

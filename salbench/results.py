@@ -171,7 +171,7 @@ class Result:
 def load(path: str | Path) -> Result:
     path = Path(path)
     try:
-        raw = json.loads(path.read_text())
+        raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         if isinstance(exc, OSError):
             raise os_error(exc, path) from None

@@ -236,7 +236,7 @@ def _records_2015(src: Path, report: Report) -> dict[str, list[_Record]]:
     images_index: dict[str, Path] | None = None
     for split, path in _json_files(src).items():
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_text(encoding="utf-8"))
             anns = data["annotations"]
             if not isinstance(data["images"], list) or not isinstance(anns, list):
                 raise TypeError("'images' and 'annotations' must be lists")

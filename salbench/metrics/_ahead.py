@@ -107,7 +107,7 @@ def from_spec(spec):
 
 @cache
 def manifest() -> dict:
-    return json.loads(MANIFEST.read_text())
+    return json.loads(MANIFEST.read_text(encoding="utf-8"))
 
 
 def dispatcher(name: str):

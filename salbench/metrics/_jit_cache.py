@@ -33,8 +33,8 @@ def cache_dir() -> Path:
 
 
 def _kernel_modules() -> dict[str, str]:
-    return {p.stem: p.read_text() for p in sorted(_HERE.glob("_*.py"))
-            if "@kernel" in p.read_text()}
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(_HERE.glob("_*.py"))
+            if "@kernel" in p.read_text(encoding="utf-8")}
 
 
 def module_digests() -> dict[str, str]:
@@ -104,7 +104,7 @@ def configure() -> None:
     where = _module_cache_path(root)
     stamp = where / _STAMPS
     try:
-        old = json.loads(stamp.read_text())
+        old = json.loads(stamp.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         old = {}
     new = module_digests()
@@ -117,7 +117,7 @@ def configure() -> None:
             for f in list(where.glob(f"{m}.*.nbi")) + list(where.glob(f"{m}.*.nbc")):
                 f.unlink(missing_ok=True)
         tmp = stamp.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(new, indent=1))
+        tmp.write_text(json.dumps(new, indent=1), encoding="utf-8")
         tmp.replace(stamp)
     except OSError:
         pass

@@ -17,7 +17,7 @@ def read_log(path: str | Path) -> list[dict]:
     """The records of ``train_log.jsonl``; a last line cut short by a kill is skipped."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserError("no training log", path,
                         "only trained networks have one (baselines have no training "
@@ -60,7 +60,7 @@ def _odd(rec) -> str | None:
 
 
 def append(path: Path, record: dict) -> None:
-    with open(path, "a") as f:
+    with open(path, "a", encoding="utf-8") as f:
         f.write(json.dumps(record) + "\n")
         f.flush()
         os.fsync(f.fileno())
