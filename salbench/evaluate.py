@@ -105,12 +105,14 @@ def evaluate(predictions, split: Split, *, name: str, dataset_label: str | None 
 def record(results: list[Result], store: Store | str | Path, literature=None) -> list[Path]:
     """Save ``results`` in ``store`` and rebuild the leaderboards they are on."""
     from .leaderboard import rebuild
+    from .lock import store_lock
 
     st = store if isinstance(store, Store) else Store(store)
-    for r in results:
-        st.save(r)
     only = {(r.dataset_label, r.protocol_name) for r in results}
-    return rebuild(st, literature or [], only=only).written
+    with store_lock(st.root):  # filed and rebuilt as one: a board lists every result
+        for r in results:
+            st.save(r)
+        return rebuild(st, literature or [], only=only).written
 
 
 def _uses_maps(proto) -> bool:

@@ -277,7 +277,16 @@ def rebuild(store: Store | str | Path, literature: list[dict] | None = None,
     its own board, and reading every result of a large store costs more than the rest);
     files that fail validation are skipped (listed in ``Boards.skipped``), the rest are
     built."""
+    from .lock import store_lock
+
     st = store if isinstance(store, Store) else Store(store)
+    if not st.root.is_dir():  # no results; and no folder made for a mistyped --store
+        return _rebuild(st, literature, sort, only)
+    with store_lock(st.root):
+        return _rebuild(st, literature, sort, only)
+
+
+def _rebuild(st: Store, literature, sort, only) -> Boards:
     results, skipped = st.results(only)
     boards = Boards(skipped=skipped)
     groups: dict[tuple[str, str], list[Result]] = {}

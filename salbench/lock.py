@@ -1,8 +1,14 @@
-"""One run per directory: an advisory lock held for as long as a run writes there.
+"""One writer per directory: an advisory lock held for as long as a process writes there.
 
-The lock is ``fcntl.flock`` on ``DIR/.salbench.lock``: the kernel releases it when the
-holding process dies, so a lock left by a killed run is simply taken over.  The file
-names the holder (pid, host, start time, command) for the message a second run gets.
+A run directory (:class:`RunLock`): a second run is refused.  A result store
+(:func:`store_lock`): a second process waits its turn, since filing a result and
+rebuilding its boards takes a moment; without the wait, two results recorded at once
+could each rebuild a board from the results filed before the other's, and the board
+written last lacked the other entry.
+
+The lock is ``fcntl.flock`` on a file in the directory: the kernel releases it when the
+holding process dies, so a lock left by a killed process is simply taken over.  The file
+names the holder (pid, host, start time, command) for the message another process gets.
 Locks are re-entrant within a process (the runner and the trainer share one).  Under
 ``torchrun`` only rank 0 (the process that writes) takes the lock.
 """
@@ -20,12 +26,21 @@ from pathlib import Path
 from .errors import UserError
 
 LOCK_NAME = ".salbench.lock"
-_HELD: dict[str, list] = {}  # resolved dir -> [fd, depth]
+STORE_LOCK_NAME = ".salbench-store.lock"
+STORE_WAIT_S = 120.0  # a store's holder files a result and rebuilds boards: seconds at most
+_POLL_S = 0.05
+_HELD: dict[str, list] = {}  # resolved lock file -> [fd, depth]
 
 
 class RunLock:
-    def __init__(self, directory: str | os.PathLike) -> None:
+    """``name``: the lock file in ``directory``; ``wait_s``: how long to wait for another
+    holder (0: refuse at once)."""
+
+    def __init__(self, directory: str | os.PathLike, name: str = LOCK_NAME,
+                 wait_s: float = 0.0) -> None:
         self.dir = Path(directory)
+        self.name = name
+        self.wait_s = wait_s
         self.key = ""
 
     def __enter__(self) -> RunLock:
@@ -37,20 +52,37 @@ class RunLock:
             from .errors import os_error
 
             raise os_error(exc, self.dir, "write") from None
-        self.key = str(self.dir.resolve())
+        path = self.dir / self.name
+        self.key = str(path.resolve())
         held = _HELD.get(self.key)
         if held is not None:
             held[1] += 1
             return self
-        path = self.dir / LOCK_NAME
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _describe(path)
-            os.close(fd)
-            raise UserError(f"another salbench run is using this directory ({holder})",
-                            self.dir, "wait for it to finish, or choose another --out") from None
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            from .errors import os_error
+
+            raise os_error(exc, path, "write") from None
+        deadline = time.monotonic() + self.wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(_POLL_S)
+                    continue
+                holder = _describe(path)
+                os.close(fd)
+                if self.name == STORE_LOCK_NAME:
+                    raise UserError(f"another salbench process has been writing to this "
+                                    f"result store for over {self.wait_s:g} s ({holder})",
+                                    self.dir, "wait for it to finish, or record into another "
+                                    "--store") from None
+                raise UserError(f"another salbench run is using this directory ({holder})",
+                                self.dir, "wait for it to finish, or choose another --out") \
+                    from None
         info = {"pid": os.getpid(), "host": socket.gethostname(),
                 "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "command": " ".join(sys.argv)[:300]}
@@ -67,6 +99,12 @@ class RunLock:
         if held[1] == 0:
             del _HELD[self.key]
             os.close(held[0])  # releases the flock; the file stays (harmless)
+
+
+def store_lock(directory: str | os.PathLike, wait_s: float | None = None) -> RunLock:
+    """Exclusive use of a result store while results are filed and boards rebuilt; another
+    process waits up to ``wait_s`` (default ``STORE_WAIT_S``) for it."""
+    return RunLock(directory, STORE_LOCK_NAME, STORE_WAIT_S if wait_s is None else wait_s)
 
 
 def _describe(path: Path) -> str:
