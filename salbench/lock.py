@@ -44,7 +44,7 @@ class RunLock:
         self.key = ""
 
     def __enter__(self) -> RunLock:
-        if int(os.environ.get("RANK", "0")) != 0:
+        if not is_rank0():
             return self
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
@@ -99,6 +99,12 @@ class RunLock:
         if held[1] == 0:
             del _HELD[self.key]
             os.close(held[0])  # releases the flock; the file stays (harmless)
+
+
+def is_rank0() -> bool:
+    """Whether this process writes: the only one, or rank 0 of a ``torchrun`` group (read
+    from the environment: no torch needed, so baselines run without it)."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def store_lock(directory: str | os.PathLike, wait_s: float | None = None) -> RunLock:

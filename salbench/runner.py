@@ -17,7 +17,7 @@ from .console import note
 from .data import DatasetSpec, load
 from .errors import UserError
 from .io import atomic_write
-from .lock import RunLock
+from .lock import RunLock, is_rank0
 from .registry import Card, get_card
 from .results import Result, Stopwatch, Store, check_name
 from .rundir import RunDir
@@ -134,8 +134,6 @@ def run(opts: RunOptions) -> RunOutcome:
                     outcome.interrupted = True
                     outcome.resume_command = resume_command()
                     return outcome
-            from .nets.training.device import is_rank0
-
             if not is_rank0():
                 return outcome
         if model.trainable:

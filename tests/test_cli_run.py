@@ -199,6 +199,39 @@ def test_help_is_instant_and_torch_free():
     assert "default: replication" in run
 
 
+# a process where torch is not installed: its import fails as it would
+_NO_TORCH = """
+import sys
+
+
+class NoTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError("No module named 'torch'", name=name)
+
+
+sys.meta_path.insert(0, NoTorch())
+from salbench.cli import main
+
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("entry", ["center-bias", "uniform"])
+def test_baselines_run_without_torch(workdir, entry):
+    """``pip install -e .`` (no torch) runs the baselines, as the README says; ``run
+    center-bias --train`` imported torch (for the torchrun rank, read from the
+    environment) and ended in a ModuleNotFoundError."""
+    from numba.core import config
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(config.CACHE_DIR)}
+    p = subprocess.run([sys.executable, "-c", _NO_TORCH, "run", entry, "--train", "--dataset",
+                        "synth", "--no-plots", "--metrics", "cc", "--protocol", "exact"],
+                       env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "cc" in p.stdout and (workdir / "runs" / entry).is_dir()
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("git") is None or not (ROOT / ".git").exists(),
                     reason="needs a git checkout")

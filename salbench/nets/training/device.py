@@ -59,5 +59,3 @@ def dist_info(device_type: str = "cpu") -> tuple[int, int]:
     return dist.get_rank(), dist.get_world_size()
 
 
-def is_rank0() -> bool:
-    return int(os.environ.get("RANK", "0")) == 0
