@@ -64,13 +64,15 @@ def test_within_one_ulp_of_the_true_logarithm(kind):
     assert np.all(got[x == 1.0] == 0.0)
 
 
-def test_against_numpy_on_a_million_values():
-    """At most 1 ulp from numpy's logarithm (itself within 1 ulp), over every binade."""
+def test_against_libm_on_a_million_values():
+    """At most 1 ulp from libm's logarithm (``math.log``; itself within 1 ulp), over every
+    binade.  Not numpy's: numpy 1.26 on AVX-512 takes a logarithm of its own, 2 ulps from
+    this one on some of these values."""
     rng = np.random.default_rng(11)
     x = np.concatenate([rng.random(400_000) * 4, np.exp(rng.uniform(-708, 709, 400_000)),
                         1 + (rng.random(200_000) - 0.5) * 1e-9])
     got = _log_of(x)
-    assert _ulps(got, np.log(x)).max() <= 1
+    assert _ulps(got, np.array([math.log(v) for v in x.tolist()])).max() <= 1
 
 
 @given(st.floats(min_value=np.finfo(np.float64).tiny, max_value=np.finfo(np.float64).max))

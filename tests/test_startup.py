@@ -2,12 +2,14 @@
 scipy.linalg, and tune the cyclic collector; library users' processes are left as they
 are."""
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from salbench._process import GC_YOUNG_THRESHOLD
 from salbench.metrics._startup import CYTHON_BLAS
@@ -51,6 +53,11 @@ print(load_cython_blas_alone())
 
 
 def test_the_cli_scores_without_importing_scipy_linalg(workdir):
+    """(The synthetic set made first, apart: generating it imports scipy.ndimage, which
+    imports scipy.linalg in scipy 1.11.)"""
+    from salbench.data import DatasetSpec, generate
+
+    generate(DatasetSpec(n_train=24, n_val=12).synth_config)
     np.save(workdir / "p.npy", np.random.default_rng(0).random((12, 48, 48)))
     code = ("import sys; from salbench.cli import main; "
             "rc = main(['score', 'p.npy', '--protocol', 'exact', '--metrics', 'auc_borji', "
@@ -131,6 +138,12 @@ def _with_fake_coverage(tmp_path, code: str, **env) -> tuple[str, bool]:
     return out, log.exists()
 
 
+# numba's coverage plugin (0.61 and later); without it numba never imports coverage
+needs_plugin = pytest.mark.skipif(importlib.util.find_spec("numba.misc.coverage_support")
+                                  is None, reason="this numba has no coverage plugin")
+
+
+@needs_plugin
 def test_the_cli_imports_numba_without_coverage(workdir):
     """numba imports coverage, when installed, for a plugin that is off unless
     NUMBA_JIT_COVERAGE is set; salbench's scoring commands hide it meanwhile.  A library
@@ -151,6 +164,7 @@ def test_the_cli_imports_numba_without_coverage(workdir):
     assert _with_fake_coverage(workdir, library) == ("True", True)
 
 
+@needs_plugin
 def test_coverage_is_hidden_only_within():
     out = _python("""
 import sys
