@@ -521,3 +521,27 @@ def test_float32_and_float64_maps_mix(rng):
     res = score_dataset(preds, fixes, shapes, protocol="replication")
     assert res.per_image["cc"][0] == cc(preds[0], fixes[0], protocol="replication",
                                         shape=SHAPE)
+
+
+def test_pyemd_2_is_refused_before_any_scoring(rng, monkeypatch):
+    """pyemd 2 (what pip picked on Python 3.13 for ``pyemd>=1.1``) dropped FastEMD's C++
+    code and the ``backend`` argument: every emd was a TypeError from inside the scorer.
+    pyproject now asks for ``pyemd<2``, and an installed pyemd 2 is named up front."""
+    import sys
+    import types
+
+    from salbench.errors import UserError
+
+    fake = types.ModuleType("pyemd")
+    fake.emd = lambda first_histogram, second_histogram, distance_matrix, \
+        extra_mass_penalty=-1.0: 0.0  # pyemd 2.0's signature
+    monkeypatch.setitem(sys.modules, "pyemd", fake)
+    g = rng.random((40, 40))
+    fix = np.array([[10, 10], [20, 30]])
+    for protocol in ("mit", "exact"):
+        with pytest.raises(UserError, match=r"emd needs pyemd 1\.x.*'pyemd>=1\.1,<2'"):
+            emd(g, fix, gt_map=g, protocol=protocol)
+    with pytest.raises(UserError, match=r"emd needs pyemd 1\.x"):
+        score_dataset([g] * 3, [fix] * 3, [(40, 40)] * 3, protocol="mit", metrics=["emd"])
+    assert score_dataset([g] * 3, [fix] * 3, [(40, 40)] * 3, protocol="mit",
+                         metrics=["cc"]).mean["cc"] > 0  # the other metrics need no pyemd

@@ -16,7 +16,24 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..errors import UserError
 from ._resize import matlab_bicubic, matlab_imresize_scale
+
+
+def require_pyemd():
+    """pyemd, when it has both solvers the protocols name (pyemd 1.x: ``backend="cpp"``,
+    FastEMD's C++ code, and ``"pot"``); pyemd 2 dropped the C++ code and the argument."""
+    import inspect
+
+    import pyemd
+
+    if "backend" not in inspect.signature(pyemd.emd).parameters:
+        from importlib.metadata import version
+
+        raise UserError(f"emd needs pyemd 1.x, whose C++ FastEMD is what MIT's EMD.m runs; "
+                        f"pyemd {version('pyemd')} has no such solver",
+                        hint="pip install 'pyemd>=1.1,<2', or leave emd out (--metrics)")
+    return pyemd
 
 
 @lru_cache(maxsize=8)
@@ -41,8 +58,7 @@ def emd(prediction: np.ndarray, ground_truth: np.ndarray, downsize: int = 32,
     downsized map sums to 0 or less (MATLAB divides by that sum): ``EMPTY_GT`` or
     ``EMPTY_PREDICTION``.  Bicubic overshoot below 0 is passed to FastEMD as MATLAB
     passes it."""
-    import pyemd
-
+    pyemd = require_pyemd()
     im1 = matlab_imresize_scale(ground_truth, 1.0 / downsize)
     im2 = matlab_bicubic(prediction, *im1.shape)
     s1 = im1.sum()

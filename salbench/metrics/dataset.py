@@ -143,6 +143,10 @@ def check_request(protocol, metrics, predictions, fixations, shapes, *, names=No
     _check_threads(threads)
     proto = get_protocol(protocol)
     wanted = proto.check_metrics(metrics)
+    if "emd" in wanted:  # before any work: an unusable pyemd is an installation's fault
+        from ._emd import require_pyemd
+
+        require_pyemd()
     if normalize is not None and normalize not in _validate.NORMALIZATIONS:
         raise UserError(f"unknown normalize={normalize!r}",
                         hint=f"choose {' or '.join(_validate.NORMALIZATIONS)}")
