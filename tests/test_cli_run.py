@@ -242,7 +242,10 @@ def test_a_clean_clone_stays_clean(tmp_path):
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
     env = {**os.environ, "SALBENCH_HOME": str(tmp_path / "home"), "SALBENCH_SYNTH": "24,12"}
     env.pop("SALBENCH_DATA", None)
-    sb = [sys.executable, "-P", "-m", "salbench"]  # -P: this salbench, not the clone's
+    # this salbench, not the clone's: the working directory off sys.path (python -P is
+    # Python 3.11's)
+    sb = [sys.executable, "-c", "import sys; sys.path.pop(0); from salbench.cli import "
+          "console; sys.exit(console(sys.argv[1:]))"]
     subprocess.run([*sb, "run", "uniform", "--no-plots"], cwd=clone, env=env, check=True,
                    capture_output=True)
     preds = tmp_path / "preds.npy"
