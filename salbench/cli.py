@@ -665,8 +665,13 @@ def main(argv: list[str] | None = None) -> int:
         print("salbench: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
+        from .errors import is_torch_missing, needs_torch
         from .metrics._jit_cache import damaged_cache
 
+        if is_torch_missing(exc):  # a network's work, where only `pip install -e .` ran
+            print(f"salbench: error: {needs_torch(f'salbench {args.command}')}",
+                  file=sys.stderr)
+            return 2
         where = damaged_cache(exc)
         if where is None:
             raise  # a bug: its traceback stays

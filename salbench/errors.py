@@ -28,6 +28,19 @@ class UserError(ValueError):
         super().__init__(text)
 
 
+def needs_torch(what: str = "this model") -> UserError:
+    """The error for work that needs PyTorch where it is not installed (``pip install -e
+    .`` leaves it out: metrics, data, baselines and boards run without it)."""
+    return UserError(f"{what} needs PyTorch, which is not installed",
+                     hint="pip install 'salbench[torch]' (pip install torch==2.13.0 first on "
+                          "a CPU-only machine)")
+
+
+def is_torch_missing(exc: BaseException) -> bool:
+    """``exc`` is the ImportError of a missing torch (or one of its modules)."""
+    return isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == "torch"
+
+
 def is_whole(v: object) -> bool:
     """``v`` is a whole number given as one: an ``int`` or numpy integer, not a bool."""
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import UserError
+from .errors import UserError, is_torch_missing, needs_torch
 from .suggest import did_you_mean, unknown
 
 if sys.version_info >= (3, 11):
@@ -199,10 +199,8 @@ def load_object(entry: str) -> Any:
     try:
         mod = importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        if exc.name == "torch":
-            raise UserError("this model needs PyTorch",
-                            hint="pip install 'salbench[torch]' (pip install torch==2.13.0 "
-                                 "first on a CPU-only machine)") from None
+        if is_torch_missing(exc):
+            raise needs_torch() from None
         raise
     try:
         return getattr(mod, obj)

@@ -93,11 +93,14 @@ class RunDir:
 
     def conv1_weights(self) -> tuple[np.ndarray, str]:
         """The first-layer filters of the run's newest checkpoint (imports torch)."""
+        none = UserError("no checkpoint in this run directory", self.path,
+                         "filters exist for trained networks only; baselines have none")
+        if not any(self.path.glob("checkpoint-epoch*.pt")):  # said without torch
+            raise none
         from .nets.training import checkpoints
 
         found = checkpoints.latest_valid(self.path)
         if found is None:
-            raise UserError("no checkpoint in this run directory", self.path,
-                            "filters exist for trained networks only; baselines have none")
+            raise none
         state = found[1]
         return state["state_dict"]["features.0.weight"].numpy(), str(state.get("model"))

@@ -1,3 +1,4 @@
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -7,6 +8,19 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))  # naive.py, replication_port.py, kernel_manifest.py
+
+# torch is an extra (`pip install -e .` runs metrics, data, baselines and boards without
+# it): where it is missing, the tests of networks are skipped, saying so
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+TORCH_FILES = ["test_future_work.py", "test_losses.py", "test_nets.py", "test_train.py"]
+collect_ignore = [] if HAS_TORCH else TORCH_FILES
+needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="needs torch (salbench[torch])")
+
+
+def pytest_report_header(config):
+    if not HAS_TORCH:
+        return f"torch is not installed: {', '.join(TORCH_FILES)} not collected"
+    return None
 
 # numba compiles on first call; hypothesis must not count that against its deadline
 settings.register_profile("salbench", deadline=None, max_examples=40,

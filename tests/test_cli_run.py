@@ -12,6 +12,8 @@ import pytest
 
 from salbench.cli import main
 
+from conftest import needs_torch
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = "synth-s0-24x12"
 
@@ -20,6 +22,7 @@ def _store() -> Path:
     return Path(os.environ["SALBENCH_HOME"]) / "results"
 
 
+@needs_torch
 @pytest.mark.slow
 def test_run_train_then_load(workdir, capsys):
     assert main(["run", "shallow-pan-tiny", "--train", "--dataset", "synth"]) == 0
@@ -54,6 +57,7 @@ def test_run_train_then_load(workdir, capsys):
     assert "using " in capsys.readouterr().err
 
 
+@needs_torch
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["shallow-pan-small-gan", "shallow-pan-small-priors",
                                   "shallow-pan-small-combined"])
@@ -68,6 +72,7 @@ def test_future_work_entries_run_end_to_end_with_plots(workdir, capsys, name):
                                      }.get(name, "MSE")
 
 
+@needs_torch
 def test_run_without_checkpoint_says_what_to_do(workdir, capsys):
     assert main(["run", "shallow-pan-tiny", "--dataset", "synth"]) == 2
     err = capsys.readouterr().err
@@ -111,6 +116,7 @@ def test_run_baselines_and_protocols(workdir, capsys):
     assert str(_store()) in shown.err
 
 
+@needs_torch
 def test_run_errors(workdir, capsys, monkeypatch):
     assert main(["run", "shalow-pan", "--dataset", "synth"]) == 2
     assert "did you mean 'shallow-pan'" in capsys.readouterr().err
@@ -232,6 +238,32 @@ def test_baselines_run_without_torch(workdir, entry):
     assert "cc" in p.stdout and (workdir / "runs" / entry).is_dir()
 
 
+def test_a_network_without_torch_is_one_line(workdir):
+    """Without torch, ``run shallow-pan-tiny`` and ``plot filters`` ended in a
+    ModuleNotFoundError traceback; they now say what to install (or, for a baseline's
+    run, that it has no filters)."""
+    from numba.core import config
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(config.CACHE_DIR)}
+
+    def salbench(*args):
+        return subprocess.run([sys.executable, "-c", _NO_TORCH, *args], env=env,
+                              capture_output=True, text=True)
+
+    for args in (["run", "shallow-pan-tiny", "--dataset", "synth"],
+                 ["run", "shallow-pan-tiny", "--train", "--dataset", "synth"]):
+        p = salbench(*args)
+        assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr[-1500:]
+        assert p.stderr.strip().splitlines() == [
+            "salbench: error: salbench run needs PyTorch, which is not installed; pip install "
+            "'salbench[torch]' (pip install torch==2.13.0 first on a CPU-only machine)"]
+    assert salbench("run", "uniform", "--dataset", "synth", "--no-plots", "--metrics", "cc",
+                    "--protocol", "exact", "--out", "urun").returncode == 0
+    p = salbench("plot", "filters", "urun")
+    assert p.returncode == 2 and "baselines have none" in p.stderr and "Traceback" not in \
+        p.stderr
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("git") is None or not (ROOT / ".git").exists(),
                     reason="needs a git checkout")
@@ -263,6 +295,7 @@ def test_a_clean_clone_stays_clean(tmp_path):
     assert "uniform" in board.stdout and str(store) in board.stderr
 
 
+@needs_torch
 def test_scoring_a_checkpoint_names_what_it_holds(workdir, capsys):
     """Scored without --train, a run stopped after 2 of 4 epochs is filed as @2of4ep, not
     under the full entry's name; a mid-epoch checkpoint is refused."""
@@ -287,6 +320,7 @@ def test_scoring_a_checkpoint_names_what_it_holds(workdir, capsys):
     assert checkpoint_entry_name(card, opts, state, "x.pt") == "shallow-pan-tiny@seed2"
 
 
+@needs_torch
 def test_a_network_at_centre_bias_level_is_told_why(workdir, capsys):
     assert main(["run", "shallow-pan-tiny", "--train", "--dataset", "synth", "--stop-after",
                  "1", "--protocol", "exact", "--metrics", "cc,sauc", "--no-plots"]) == 0

@@ -16,6 +16,8 @@ from salbench.data.study import (
     write_val,
 )
 
+from conftest import needs_torch
+
 
 class _Evil:
     def __init__(self, marker):
@@ -188,6 +190,7 @@ def _touch(p):
     return p
 
 
+@needs_torch
 def test_the_study_folder_is_a_data_set(workdir, capsys):
     """The study's own workflow: its train.pkl / val.pkl as --dataset study, and its
     preds.pkl scored against them (converted once, then read lean; replication collapses

@@ -5,9 +5,11 @@ import importlib
 
 import pytest
 
+from conftest import needs_torch
+
 MODULES = ["salbench.metrics", "salbench.metrics.functional", "salbench.metrics._log",
            "salbench.metrics._quotient",
-           "salbench.losses"]
+           pytest.param("salbench.losses", marks=needs_torch)]
 
 
 @pytest.mark.parametrize("name", MODULES)
