@@ -97,19 +97,27 @@ def write_atomic(path: str | os.PathLike, writer: Callable[[IO[bytes]], None]) -
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> Path:
-    text = json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n"
+    """``obj`` as standard JSON: NaN as ``null`` (JSON has no NaN; Python writes a bare
+    ``NaN`` that JavaScript's, Go's and Rust's parsers refuse); an infinity is an error."""
+    text = json.dumps(_json_plain(obj), indent=2, sort_keys=False, allow_nan=False) + "\n"
     return write_atomic(path, lambda f: f.write(text.encode()))
 
 
-def _json_default(o: Any) -> Any:
-    import numpy as np
-
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
+def _json_plain(o: Any) -> Any:
+    """``o`` with numpy values as Python's, paths as text and NaN as None."""
+    if isinstance(o, dict):
+        return {k: _json_plain(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_json_plain(v) for v in o]
     if isinstance(o, Path):
         return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+    if type(o).__module__ == "numpy":
+        import numpy as np
+
+        if isinstance(o, np.ndarray):
+            return _json_plain(o.tolist())
+        if isinstance(o, np.generic):
+            o = o.item()
+    if isinstance(o, float) and o != o:
+        return None
+    return o

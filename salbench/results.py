@@ -74,6 +74,13 @@ def default_store() -> Path:
 # ---- the result type ---------------------------------------------------------------------
 
 
+def _split_std(e: dict) -> float | None:
+    """A sampled metric's spread over splits: a NaN one (every image NaN) is written as
+    null, as JSON has no NaN."""
+    std = e.get("split_std")
+    return math.nan if std is None and e.get("splits") is not None else std
+
+
 @dataclass
 class MetricSummary:
     mean: float
@@ -425,7 +432,7 @@ def _validated(r: dict, source: str) -> Result:
             mean=mean, ci95=(lo, hi), nan_count=int(nan_count),
             n_images=int(counted),
             higher_is_better=METRICS[m].higher_is_better, splits=e.get("splits"),
-            split_std=e.get("split_std"), nan_reasons=dict(e.get("nan_reasons") or {}))
+            split_std=_split_std(e), nan_reasons=dict(e.get("nan_reasons") or {}))
     created = r.get("created", "")
     need(isinstance(created, str), "'created' must be a date string")
     if created:

@@ -1140,3 +1140,27 @@ def test_a_store_held_too_long_is_refused_naming_the_holder(tmp_path, monkeypatc
         os.close(fd)
     assert not (tmp_path / "synth").exists()  # nothing filed while refused
     assert rebuild(tmp_path / "nowhere").tables == {} and not (tmp_path / "nowhere").exists()
+
+
+def test_a_result_with_nan_summaries_is_standard_json(workdir, val):
+    """A constant map's cc has a NaN mean, CI and split spread: Python wrote them as bare
+    ``NaN``, which JSON does not have (JavaScript's JSON.parse refused the file).  They
+    are null now, and read back as NaN."""
+    preds = np.full((len(val), 48, 48), 0.5, np.float32)
+    r = evaluate(preds, val, name="flat", protocols=["replication"], progress=False)[0]
+    path = r.save(workdir / "r.json")
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    raw = json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse)
+    for m in ("cc", "sauc"):
+        assert raw["metrics"][m]["mean"] is None and raw["metrics"][m]["ci95"] == [None, None]
+    assert raw["metrics"]["sauc"]["split_std"] is None
+    back = load_result(path)
+    for m, s in r.metrics.items():
+        b = back.metrics[m]
+        for x, y in ((s.mean, b.mean), *zip(s.ci95, b.ci95, strict=True),
+                     (s.split_std, b.split_std)):
+            assert x == y or (x != x and y != y) or (x is None and y is None), (m, x, y)
+        np.testing.assert_array_equal(r.scores(m), back.scores(m))
