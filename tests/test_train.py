@@ -204,6 +204,42 @@ def test_corrupt_checkpoints_are_refused(tiny_data, tmp_path):
         load_checkpoint(good, "shallow-pan")
 
 
+def test_a_diverging_loss_stops_before_its_weights_are_saved(tiny_data, tmp_path,
+                                                             monkeypatch):
+    """A loss that stopped being finite trained on: every later epoch logged NaN, saved
+    NaN weights as checkpoints, and the run ended at scoring ("prediction has NaN values")
+    after the whole schedule.  It now stops in the epoch it happened, keeping the last
+    finite checkpoint."""
+    from salbench.nets.training import loop
+
+    tr, va = tiny_data
+    cfg = TrainConfig(epochs=4, batch_size=16, checkpoint_every=1, seed=3, compile="off")
+    per_epoch = -(-len(tr) // cfg.batch_size)
+    real = loop.loss_function
+    steps = {"n": 0}
+
+    def poisoned(config):
+        fn = real(config)
+
+        def loss(pred, target, fixations, **kw):
+            value = fn(pred, target, fixations, **kw)
+            if not torch.is_grad_enabled():  # validation
+                return value
+            steps["n"] += 1  # NaN from epoch 2's first step on
+            return value * float("nan") if steps["n"] > per_epoch else value
+
+        loss.needs_fixations = fn.needs_fixations
+        return loss
+
+    monkeypatch.setattr(loop, "loss_function", poisoned)
+    with pytest.raises(UserError, match=rf"training diverged: the loss is nan from step "
+                                        rf"{per_epoch + 1} \(epoch 2\).*"
+                                        rf"checkpoint-epoch00001\.pt, holds finite"):
+        train(_tiny(3).module, "shallow-pan-tiny", tr, va, cfg, tmp_path, progress=False)
+    assert [p.name for p in checkpoints.listed(tmp_path)] == ["checkpoint-epoch00001.pt"]
+    assert [r["epoch"] for r in read_log(tmp_path / "train_log.jsonl")] == [1, 2]
+
+
 def test_damaged_last_checkpoint_falls_back(tiny_data, tmp_path, capsys):
     """A truncated newest checkpoint is moved aside and the newest valid one resumes."""
     tr, va = tiny_data

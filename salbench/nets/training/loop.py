@@ -34,6 +34,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -204,6 +205,19 @@ def train(model: nn.Module, model_name: str, train_split: Split, val_split: Spli
                           resume_from, progress, rank, world, device)
     return _train(model, model_name, train_split, val_split, config, out, resume,
                   resume_from, progress, rank, world, device)
+
+
+def _diverged(out: Path, epoch: int, first: int, losses: np.ndarray, rank: int) -> None:
+    """Stop a training whose loss stopped being finite in 0-based ``epoch``: its weights
+    are no longer numbers, so no checkpoint of them is written, and every later epoch
+    would train nothing (a full schedule's hours on a GPU)."""
+    bad = int(np.flatnonzero(~np.isfinite(losses))[0])
+    kept = checkpoints.latest(out) if rank == 0 else None
+    raise UserError(f"training diverged: the loss is {losses[bad]} from step {first + bad + 1} "
+                    f"(epoch {epoch + 1}); stopped without saving those weights",
+                    out, (f"the newest checkpoint, {kept.name}, holds finite weights; "
+                          if kept else "") + "lower the learning rate, or train in fp32 "
+                    "(amp = 'off' in the card's [train])")
 
 
 def _train(model, model_name, train_split, val_split, config, out, resume, resume_from,
@@ -394,6 +408,8 @@ def _train(model, model_name, train_split, val_split, config, out, resume, resum
             history.append(record)
             if rank == 0:
                 log.append(log_path, record)
+            if not np.isfinite(losses).all():  # every process: the losses are all-reduced
+                _diverged(out, epoch, first, losses, rank)
             stopping = stop.signal is not None
             final = done == config.last_epoch or stopping
             if done % config.checkpoint_every == 0 or final:
