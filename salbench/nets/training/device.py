@@ -57,5 +57,3 @@ def dist_info(device_type: str = "cpu") -> tuple[int, int]:
             torch.cuda.set_device(local)
         dist.init_process_group(backend)
     return dist.get_rank(), dist.get_world_size()
-
-
