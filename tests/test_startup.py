@@ -138,7 +138,7 @@ def _with_fake_coverage(tmp_path, code: str, **env) -> tuple[str, bool]:
     return out, log.exists()
 
 
-# numba's coverage plugin (0.61 and later); without it numba never imports coverage
+# numba's coverage plugin (numba 0.60 has none; then numba never imports coverage)
 needs_plugin = pytest.mark.skipif(importlib.util.find_spec("numba.misc.coverage_support")
                                   is None, reason="this numba has no coverage plugin")
 
