@@ -20,7 +20,7 @@ def _plain(exc: UnicodeError) -> tuple[str, int]:
 
 def readable_streams() -> None:
     """Let stdout and stderr print what salbench writes where their encoding cannot
-    (a non-UTF-8 locale, ``PYTHONIOENCODING=ascii``, a Windows code page): its own
+    (a non-UTF-8 locale, ``PYTHONIOENCODING=ascii``): its own
     characters as ASCII look-alikes and anything else as ``?``, instead of a
     ``UnicodeEncodeError`` once the work is done.  For the command line: it reconfigures
     the process's streams."""

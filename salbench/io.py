@@ -98,7 +98,8 @@ def write_atomic(path: str | os.PathLike, writer: Callable[[IO[bytes]], None]) -
 
 def write_json(path: str | os.PathLike, obj: Any) -> Path:
     """``obj`` as standard JSON: NaN as ``null`` (JSON has no NaN; Python writes a bare
-    ``NaN`` that JavaScript's, Go's and Rust's parsers refuse); an infinity is an error."""
+    ``NaN``, which strict parsers refuse: JavaScript's ``JSON.parse`` did); an infinity
+    is an error."""
     text = json.dumps(_json_plain(obj), indent=2, sort_keys=False, allow_nan=False) + "\n"
     return write_atomic(path, lambda f: f.write(text.encode()))
 
