@@ -56,7 +56,7 @@ class Board:
 
 
 def _csv_cell(v: object) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+    if _missing(v):
         return ""
     return repr(float(v)) if isinstance(v, float) else str(v)
 
@@ -150,8 +150,8 @@ def table(results: list[Result], protocol: str, sort: str | None = None) -> Boar
 
 
 def _missing(v) -> bool:
+    """Unknown: None, or NaN (blank in the CSV, a dash on the Markdown board)."""
     return v is None or (isinstance(v, float) and math.isnan(v))
-
 
 
 def _nan_lines(reasons: dict[str, dict[tuple[str, str], int]], names: list[str],
