@@ -32,15 +32,20 @@ _POLL_S = 0.05
 _HELD: dict[str, list] = {}  # resolved lock file -> [fd, depth]
 
 
+_RUN_BUSY = ("another salbench run is using this directory",
+             "wait for it to finish, or choose another --out")
+
+
 class RunLock:
     """``name``: the lock file in ``directory``; ``wait_s``: how long to wait for another
-    holder (0: refuse at once)."""
+    holder (0: refuse at once); ``busy``: what the refusal says, and what to do."""
 
     def __init__(self, directory: str | os.PathLike, name: str = LOCK_NAME,
-                 wait_s: float = 0.0) -> None:
+                 wait_s: float = 0.0, busy: tuple[str, str] = _RUN_BUSY) -> None:
         self.dir = Path(directory)
         self.name = name
         self.wait_s = wait_s
+        self.busy = busy
         self.key = ""
 
     def __enter__(self) -> RunLock:
@@ -75,14 +80,8 @@ class RunLock:
                     continue
                 holder = _describe(path)
                 os.close(fd)
-                if self.name == STORE_LOCK_NAME:
-                    raise UserError(f"another salbench process has been writing to this "
-                                    f"result store for over {self.wait_s:g} s ({holder})",
-                                    self.dir, "wait for it to finish, or record into another "
-                                    "--store") from None
-                raise UserError(f"another salbench run is using this directory ({holder})",
-                                self.dir, "wait for it to finish, or choose another --out") \
-                    from None
+                what, hint = self.busy
+                raise UserError(f"{what} ({holder})", self.dir, hint) from None
         info = {"pid": os.getpid(), "host": socket.gethostname(),
                 "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "command": " ".join(sys.argv)[:300]}
@@ -110,7 +109,11 @@ def is_rank0() -> bool:
 def store_lock(directory: str | os.PathLike, wait_s: float | None = None) -> RunLock:
     """Exclusive use of a result store while results are filed and boards rebuilt; another
     process waits up to ``wait_s`` (default ``STORE_WAIT_S``) for it."""
-    return RunLock(directory, STORE_LOCK_NAME, STORE_WAIT_S if wait_s is None else wait_s)
+    wait_s = STORE_WAIT_S if wait_s is None else wait_s
+    return RunLock(directory, STORE_LOCK_NAME, wait_s,
+                   (f"another salbench process has been writing to this result store for "
+                    f"over {wait_s:g} s", "wait for it to finish, or record into another "
+                    "--store"))
 
 
 def _describe(path: Path) -> str:
