@@ -33,8 +33,9 @@ def cache_dir() -> Path:
 
 
 def _kernel_modules() -> dict[str, str]:
-    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(_HERE.glob("_*.py"))
-            if "@kernel" in p.read_text(encoding="utf-8")}
+    """The source of each module here that defines kernels (each file read once)."""
+    texts = {p.stem: p.read_text(encoding="utf-8") for p in sorted(_HERE.glob("_*.py"))}
+    return {name: text for name, text in texts.items() if "@kernel" in text}
 
 
 def module_digests() -> dict[str, str]:
