@@ -223,17 +223,23 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+def _without_torch(*args: str) -> subprocess.CompletedProcess:
+    """``salbench ARGS`` in a process where torch cannot be imported (this process's
+    numba cache, so nothing compiles again)."""
+    from numba.core import config
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(config.CACHE_DIR)}
+    return subprocess.run([sys.executable, "-c", _NO_TORCH, *args], env=env,
+                          capture_output=True, text=True)
+
+
 @pytest.mark.parametrize("entry", ["center-bias", "uniform"])
 def test_baselines_run_without_torch(workdir, entry):
     """``pip install -e .`` (no torch) runs the baselines, as the README says; ``run
     center-bias --train`` imported torch (for the torchrun rank, read from the
     environment) and ended in a ModuleNotFoundError."""
-    from numba.core import config
-
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(config.CACHE_DIR)}
-    p = subprocess.run([sys.executable, "-c", _NO_TORCH, "run", entry, "--train", "--dataset",
-                        "synth", "--no-plots", "--metrics", "cc", "--protocol", "exact"],
-                       env=env, capture_output=True, text=True)
+    p = _without_torch("run", entry, "--train", "--dataset", "synth", "--no-plots",
+                       "--metrics", "cc", "--protocol", "exact")
     assert p.returncode == 0, p.stderr[-2000:]
     assert "cc" in p.stdout and (workdir / "runs" / entry).is_dir()
 
@@ -242,14 +248,7 @@ def test_a_network_without_torch_is_one_line(workdir):
     """Without torch, ``run shallow-pan-tiny`` and ``plot filters`` ended in a
     ModuleNotFoundError traceback; they now say what to install (or, for a baseline's
     run, that it has no filters)."""
-    from numba.core import config
-
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(config.CACHE_DIR)}
-
-    def salbench(*args):
-        return subprocess.run([sys.executable, "-c", _NO_TORCH, *args], env=env,
-                              capture_output=True, text=True)
-
+    salbench = _without_torch
     for args in (["run", "shallow-pan-tiny", "--dataset", "synth"],
                  ["run", "shallow-pan-tiny", "--train", "--dataset", "synth"]):
         p = salbench(*args)
