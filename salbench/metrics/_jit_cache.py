@@ -33,9 +33,11 @@ def cache_dir() -> Path:
 
 
 def _kernel_modules() -> dict[str, str]:
-    """The source of each module here that defines kernels (each file read once)."""
+    """The source of each module here that defines kernels or the numba intrinsics they
+    call (each file read once)."""
     texts = {p.stem: p.read_text(encoding="utf-8") for p in sorted(_HERE.glob("_*.py"))}
-    return {name: text for name, text in texts.items() if "@kernel" in text}
+    return {name: text for name, text in texts.items()
+            if "@kernel" in text or "@intrinsic" in text}
 
 
 def module_digests() -> dict[str, str]:

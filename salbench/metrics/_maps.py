@@ -22,6 +22,7 @@ import numpy as np
 from ._jit import kernel
 from ._log import log_into
 from ._quotient import divisor, quotient
+from ._twosum import two_sum
 
 # density conventions (kld, sim): protocols.DENSITY_MIT / DENSITY_PYSALIENCY
 DENSITY_MIT = 0
@@ -419,7 +420,9 @@ def kld(p, g, density, eps, p_min, g_min):
     Sums are taken in blocks; each term is computed as written (the divisions by each
     map's sum through ``_quotient``: the same values in multiply-adds), a block of ``g'``
     and of the logarithm's argument at a time, then their logarithms (``_log.log_into``:
-    within 1 ulp, vectorised), then the block's terms; every loop vectorises.
+    within 1 ulp, vectorised), then the block's terms; every loop vectorises.  The blocks'
+    sums are added up with their rounding errors kept apart (``_twosum``): a plain running
+    total over a 480x640 map's 2,400 blocks was 12 ulps from the exactly rounded sum.
     """
     a = p.ravel()
     b = g.ravel()
@@ -430,8 +433,8 @@ def kld(p, g, density, eps, p_min, g_min):
         a_lo = p_min if p_min < 0.0 else 0.0
         b_lo = g_min if g_min < 0.0 else 0.0
     # MIT: a_lo = b_lo = 0, so both are the same loops; a - a_lo >= 0 under pysaliency
-    sa = 0.0
-    sb = 0.0
+    sa, ea = 0.0, 0.0
+    sb, eb = 0.0, 0.0
     for k in range(0, n, BLOCK):
         a_k = a[k:k + BLOCK]
         b_k = b[k:k + BLOCK]
@@ -441,8 +444,12 @@ def kld(p, g, density, eps, p_min, g_min):
             v = a_k[i] - a_lo
             pa += v if v > 0.0 else 0.0
             pb += b_k[i] - b_lo
-        sa += pa
-        sb += pb
+        sa, e = two_sum(sa, pa)
+        ea += e
+        sb, e = two_sum(sb, pb)
+        eb += e
+    sa = sa + ea if math.isfinite(sa) else sa
+    sb = sb + eb if math.isfinite(sb) else sb
     # g' = (g - b_lo) * b_mul / b_div + b_add: the division as written, or (a map left
     # alone) a division by 1, or (pysaliency, sum 0) the uniform map; all exact, no branch
     b_mul, b_div, b_add = 1.0, sb, 0.0
@@ -462,6 +469,7 @@ def kld(p, g, density, eps, p_min, g_min):
     by_b = divisor(b_div)
     by_a = divisor(a_div)
     total = 0.0
+    err = 0.0
     for k in range(0, n, BLOCK):
         a_k = a[k:k + BLOCK]
         b_k = b[k:k + BLOCK]
@@ -477,8 +485,10 @@ def kld(p, g, density, eps, p_min, g_min):
         for j in range(m):
             t = bi[j] * logs[j]
             part += t if bi[j] != 0.0 else 0.0  # 0 * log(...) = 0, whatever the log
-        total += part
-    return total
+        total, e = two_sum(total, part)
+        err += e
+    # an infinite total (kld_eps=0 and a zero in p') makes the errors NaN
+    return total + err if math.isfinite(total) else total
 
 
 @kernel(fastmath={"reassoc"})
