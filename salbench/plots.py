@@ -13,6 +13,7 @@ PNG, PDF or SVG (``fmt``), at ``dpi``; writes are atomic.  Nothing here imports 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -100,9 +101,15 @@ def training_curves(log_path: str | Path, path: str | Path, title: str = "",
             losses.append(v)
     order = np.argsort(steps)
     steps = np.asarray(steps)[order]
-    losses = np.asarray(losses)[order]
+    losses = np.asarray(losses, dtype=float)[order]
     steps_per_epoch = max(1, (steps.max() if len(steps) else 1) // log[-1]["epoch"])
-    val = [(r["epoch"] * steps_per_epoch, r["val_loss"]) for r in log if "val_loss" in r]
+    # a diverged training's last epoch has losses that are not numbers: the curves stop
+    # there and a line marks the step (a gap at the end would pass unseen)
+    finite = np.isfinite(losses)
+    diverged = int(steps[~finite][0]) if not finite.all() else None
+    steps, losses = steps[finite], losses[finite]
+    val = [(r["epoch"] * steps_per_epoch, r["val_loss"]) for r in log
+           if "val_loss" in r and math.isfinite(r["val_loss"])]
     from .loss_spec import NAMES
 
     last = log[-1]
@@ -123,6 +130,9 @@ def training_curves(log_path: str | Path, path: str | Path, title: str = "",
         if val:
             vx, vy = zip(*val, strict=True)
             ax.plot(vx, vy, "o-", color="tab:orange", ms=3, lw=1.2, label="validation")
+        if diverged is not None:
+            ax.axvline(diverged, color="tab:red", ls="--", lw=1.0,
+                       label=f"loss not finite from step {diverged}")
         ax.set_xlabel("training step")
         ax.set_ylabel(f"loss: {loss}")
         if positive:

@@ -916,7 +916,7 @@ def test_a_loss_that_goes_negative_gets_a_linear_axis_and_its_name(workdir):
     ({"epoch": 1, "step_losses": None}, "step_losses must map step numbers to losses"),
     ({"epoch": 1, "step_losses": {"a": 0.5}}, "step_losses must map"),
     ({"epoch": 1, "step_losses": {"1": "x"}}, "step_losses must map"),
-    ({"epoch": 1, "val_loss": None}, "val_loss None is not a number"),
+    ({"epoch": 1, "val_loss": "x"}, "val_loss 'x' is not a number"),
     ({"epoch": 1, "loss": [1]}, "loss [1] is not a text"),
     (5, "not a record"),
 ])
@@ -930,6 +930,47 @@ def test_a_damaged_training_log_names_its_line(workdir, record, why):
     log.write_text(json.dumps(good) + "\n" + json.dumps(record) + "\n")
     with pytest.raises(ValueError, match=f"line 2: {re.escape(why)}"):
         plots.training_curves(log, workdir / "curves", "t")
+
+
+def test_a_diverged_loss_is_logged_as_null_and_read_as_nan(workdir):
+    """JSON has no NaN: the log held a bare ``NaN`` (and would hold ``Infinity``) for a
+    diverged epoch, which strict parsers refuse.  Now ``null``, read back as NaN; logs
+    written before still read."""
+    from salbench.nets.training import log
+
+    path = workdir / "train_log.jsonl"
+    log.append(path, {"epoch": 1, "train_loss": 0.5, "step_losses": {"1": 0.5}})
+    log.append(path, {"epoch": 2, "train_loss": math.nan, "val_loss": math.inf,
+                      "step_losses": {"2": 0.4, "3": math.nan, "4": -math.inf}})
+    lines = path.read_text().splitlines()
+
+    def strict(text):
+        raise ValueError(f"not standard JSON: {text}")
+
+    records = [json.loads(ln, parse_constant=strict) for ln in lines]
+    assert records[1]["step_losses"] == {"2": 0.4, "3": None, "4": None}
+    assert records[1]["train_loss"] is None and records[1]["val_loss"] is None
+    got = log.read_log(path)
+    assert got[0] == records[0]
+    assert got[1]["step_losses"]["2"] == 0.4
+    assert math.isnan(got[1]["step_losses"]["3"]) and math.isnan(got[1]["step_losses"]["4"])
+    assert math.isnan(got[1]["train_loss"]) and math.isnan(got[1]["val_loss"])
+    path.write_text(lines[0] + "\n" + '{"epoch": 2, "step_losses": {"2": NaN}}\n')
+    assert math.isnan(log.read_log(path)[1]["step_losses"]["2"])
+    log.truncate(path, 2)  # a resume rewrites the kept epochs as standard JSON too
+    assert "NaN" not in path.read_text() and len(log.read_log(path)) == 2
+
+
+def test_the_curves_mark_where_the_loss_stopped_being_finite(workdir):
+    from salbench import plots
+
+    log = workdir / "train_log.jsonl"
+    log.write_text("".join(json.dumps({"epoch": e, "val_loss": 0.3 if e < 3 else None,
+                                       "step_losses": {str(2 * e - 1): 1.0 / e,
+                                                       str(2 * e): 0.9 / e if e < 3 else None}})
+                           + "\n" for e in range(1, 4)))
+    text = plots.training_curves(log, workdir / "curves", "t", fmt="svg").read_text()
+    assert "loss not finite from step 6" in text
 
 
 def test_centred_smoothing_does_not_lag():

@@ -238,6 +238,7 @@ def test_a_diverging_loss_stops_before_its_weights_are_saved(tiny_data, tmp_path
         train(_tiny(3).module, "shallow-pan-tiny", tr, va, cfg, tmp_path, progress=False)
     assert [p.name for p in checkpoints.listed(tmp_path)] == ["checkpoint-epoch00001.pt"]
     assert [r["epoch"] for r in read_log(tmp_path / "train_log.jsonl")] == [1, 2]
+    assert "NaN" not in (tmp_path / "train_log.jsonl").read_text()  # null: standard JSON
 
 
 def test_damaged_last_checkpoint_falls_back(tiny_data, tmp_path, capsys):

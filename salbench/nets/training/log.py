@@ -1,9 +1,11 @@
 """``train_log.jsonl``: one JSON record per finished epoch (no torch here, so plotting a
-log never imports it)."""
+log never imports it).  A loss that is not finite (a diverged epoch) is written as
+``null``, since JSON has neither NaN nor infinity, and read back as NaN."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -36,8 +38,34 @@ def read_log(path: str | Path) -> list[dict]:
         if why:
             raise UserError(f"line {i + 1}: {why}", path,
                             "the log is damaged; retrain or remove the line")
-        out.append(rec)
+        out.append(_losses_mapped(rec, _null_as_nan))
     return out
+
+
+_LOSSES = ("train_loss", "val_loss")
+
+
+def _is_loss(v) -> bool:
+    return v is None or is_number(v)
+
+
+def _null_as_nan(v):
+    return math.nan if v is None else v
+
+
+def _non_finite_as_null(v):
+    return None if is_number(v) and not math.isfinite(v) else v
+
+
+def _losses_mapped(rec: dict, f) -> dict:
+    """A copy of the record with ``f`` applied to each of its losses."""
+    rec = dict(rec)
+    if "step_losses" in rec:
+        rec["step_losses"] = {k: f(v) for k, v in rec["step_losses"].items()}
+    for key in _LOSSES:
+        if key in rec:
+            rec[key] = f(rec[key])
+    return rec
 
 
 def _odd(rec) -> str | None:
@@ -48,10 +76,10 @@ def _odd(rec) -> str | None:
         return f"epoch {rec.get('epoch')!r} is not a whole number >= 1"
     steps = rec.get("step_losses", {})
     if not isinstance(steps, dict) or not all(
-            k.isdigit() and is_number(v) for k, v in steps.items()):
+            k.isdigit() and _is_loss(v) for k, v in steps.items()):
         return "step_losses must map step numbers to losses"
-    for key in ("val_loss", "train_loss"):
-        if key in rec and not is_number(rec[key]):
+    for key in _LOSSES:
+        if key in rec and not _is_loss(rec[key]):
             return f"{key} {rec[key]!r} is not a number"
     for key in ("loss", "loss_label"):
         if key in rec and not isinstance(rec[key], str):
@@ -59,9 +87,14 @@ def _odd(rec) -> str | None:
     return None
 
 
+def _line(record: dict) -> str:
+    """The record as one line of standard JSON."""
+    return json.dumps(_losses_mapped(record, _non_finite_as_null), allow_nan=False)
+
+
 def append(path: Path, record: dict) -> None:
     with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(record) + "\n")
+        f.write(_line(record) + "\n")
         f.flush()
         os.fsync(f.fileno())
 
@@ -71,6 +104,6 @@ def truncate(path: Path, epoch: int) -> None:
     dropped with the rest of the lost epochs)."""
     if not path.exists():
         return
-    keep = [json.dumps(r) for r in read_log(path) if r.get("epoch", 0) <= epoch]
+    keep = [_line(r) for r in read_log(path) if r.get("epoch", 0) <= epoch]
     with atomic_write(path, "w") as f:
         f.write("".join(ln + "\n" for ln in keep))
