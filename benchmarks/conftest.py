@@ -81,6 +81,20 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+@functools.cache
+def blas() -> str:
+    """The BLAS kernel numpy uses, and any ``OPENBLAS_CORETYPE`` that chose it: ``mit``'s
+    and ``exact``'s fixation maps are a BLAS product, and a VM's environment may force an
+    older kernel (Haswell's on a Zen 5 VM: that product 1.6x slower)."""
+    import numpy  # noqa: F401  (loads the BLAS, so that threadpoolctl sees it)
+    from threadpoolctl import threadpool_info
+
+    found = sorted({f"{p['internal_api']} {p.get('architecture')}"
+                    for p in threadpool_info() if p["user_api"] == "blas"})
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    return ", ".join(found) + (f" (OPENBLAS_CORETYPE={forced})" if forced else "")
+
+
 def machine() -> dict:
     info = {"python": platform.python_version(), "machine": platform.machine(),
             "processor": platform.processor() or platform.machine(), "cpu_model": cpu_model(),
@@ -91,6 +105,7 @@ def machine() -> dict:
         info["numba_threads"] = numba.get_num_threads()
     except ImportError:  # pragma: no cover
         pass
+    info["blas"] = blas()
     try:
         import torch
 
@@ -121,13 +136,14 @@ def pytest_terminal_summary(terminalreporter):
             out.setdefault(group, {}).update({
                 "salbench_s": ours["min"], "salbench_rounds": ours["rounds"],
                 f"{role}_s": t["min"], f"{role}_rounds": t["rounds"],
-                f"ratio_{role}": ratio, "cpu_model": cpu_model(), **_META.get(group, {})})
+                f"ratio_{role}": ratio, "cpu_model": cpu_model(), "blas": blas(),
+                **_META.get(group, {})})
         if ours is not None and len(roles) == 1:
             meta = "".join(f"  {k} {v}" for k, v in _META.get(group, {}).items())
             tr.write_line(f"{group:50s} {'salbench':26s} {ours['min']:9.4f} s "
                           f"({ours['rounds']}x){meta}")
             out[group] = {"salbench_s": ours["min"], "salbench_rounds": ours["rounds"],
-                          "cpu_model": cpu_model(), **_META.get(group, {})}
+                          "cpu_model": cpu_model(), "blas": blas(), **_META.get(group, {})}
     if out:
         RESULTS_DIR.mkdir(exist_ok=True)
         host = platform.node() or "host"
