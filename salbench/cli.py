@@ -336,10 +336,8 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
-    import math
-
     from .console import note, table
-    from .leaderboard import rebuild
+    from .leaderboard import is_missing, rebuild
     from .metrics.protocols import METRICS
     from .registry import literature
 
@@ -354,8 +352,7 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
         metrics = board.metrics
         rows = []
         for row in board.rows:
-            vals = ["—" if (isinstance(row[m], float) and math.isnan(row[m])) else
-                    f"{row[m]:.3f}" for m in metrics]
+            vals = ["—" if is_missing(row[m]) else f"{row[m]:.3f}" for m in metrics]
             rows.append((row["rank"], row["name"], *vals, row["trained"]))
         heads = [f"{m} {'↑' if METRICS[m].higher_is_better else '↓'}" for m in metrics]
         table(f"{dataset} — {protocol} (sorted by {board.sorted_by})",

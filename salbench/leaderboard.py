@@ -56,7 +56,7 @@ class Board:
 
 
 def _csv_cell(v: object) -> str:
-    if _missing(v):
+    if is_missing(v):
         return ""
     return repr(float(v)) if isinstance(v, float) else str(v)
 
@@ -136,7 +136,7 @@ def table(results: list[Result], protocol: str, sort: str | None = None) -> Boar
         raise UserError(f"cannot sort by {key!r}: not a metric on the {protocol} board"
                         f"{did_you_mean(key, metrics)}", hint=f"it has {', '.join(metrics)}")
     sign = -1.0 if (METRICS[key].higher_is_better if key in METRICS else True) else 1.0
-    rows.sort(key=lambda row: (_missing(row[key]), 0.0 if _missing(row[key]) else
+    rows.sort(key=lambda row: (is_missing(row[key]), 0.0 if is_missing(row[key]) else
                                sign * row[key], row["name"]))
     for rank, row in enumerate(rows, 1):
         row["rank"] = rank
@@ -149,7 +149,7 @@ def table(results: list[Result], protocol: str, sort: str | None = None) -> Boar
                  metrics=metrics, sorted_by=key, nan_reasons=reasons)
 
 
-def _missing(v) -> bool:
+def is_missing(v) -> bool:
     """Unknown: None, or NaN (blank in the CSV, a dash on the Markdown board)."""
     return v is None or (isinstance(v, float) and math.isnan(v))
 
@@ -189,10 +189,10 @@ def cell(text: object) -> str:
 def _value(row: dict, m: str) -> str:
     v = row[m]
     nan = int(row.get(f"{m}_nan", 0) or 0)
-    if _missing(v):
+    if is_missing(v):
         return "—" if not nan else f"— ({nan} NaN)"
     lo, hi = row[f"{m}_ci_lo"], row[f"{m}_ci_hi"]
-    ci = "" if (_missing(lo) or _missing(hi)) else f" ({lo:.3f}–{hi:.3f})"
+    ci = "" if (is_missing(lo) or is_missing(hi)) else f" ({lo:.3f}–{hi:.3f})"
     return f"{v:.3f}{ci}" + (f" [{nan} NaN]" if nan else "")
 
 

@@ -857,6 +857,18 @@ def test_leaderboard_cli_sort_must_be_on_a_board(workdir, val, capsys):
     assert main(["leaderboard", "--sort", "cc"]) == 0
 
 
+def test_leaderboard_cli_shows_a_missing_metric_as_a_dash(workdir, val, capsys):
+    np.save(workdir / "p.npy", val.extras["density"])
+    assert main(["score", "p.npy", *SPEC, "--protocol", "exact", "--metrics", "cc",
+                 "--name", "only-cc"]) == 0
+    assert main(["score", "p.npy", *SPEC, "--protocol", "exact", "--metrics", "cc,sim",
+                 "--name", "both"]) == 0
+    capsys.readouterr()
+    assert main(["leaderboard"]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if "only-cc" in ln)
+    assert "—" in line
+
+
 # ---- plots -----------------------------------------------------------------------------
 
 
