@@ -138,6 +138,40 @@ def test_thread_count_does_not_change_results(split):
         np.testing.assert_array_equal(outs[0].per_image[m], outs[1].per_image[m])
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_images_run_on_threads_come_back_in_order(threads):
+    from salbench.metrics.dataset import _each
+
+    def slow_evens(i):
+        if i % 2 == 0:
+            time.sleep(0.002)
+        return i * i
+
+    assert _each(slow_evens, 60, threads) == [i * i for i in range(60)]
+
+
+@pytest.mark.parametrize("stop", [ValueError("image 3"), KeyboardInterrupt()])
+def test_an_error_on_threads_starts_no_later_image(stop):
+    """The first error in index order is raised (a Ctrl-C before any error), after the
+    images running finish; images after it that had not started are not started."""
+    from salbench.metrics.dataset import _each
+
+    started = []
+
+    def fn(i):
+        started.append(i)
+        if i == 3:
+            raise stop
+        if i == 9:
+            raise ValueError("image 9")
+        time.sleep(0.005)
+        return i
+
+    with pytest.raises(type(stop), match="image 3" if isinstance(stop, ValueError) else None):
+        _each(fn, 200, 2)
+    assert max(started) < 9 and len(started) == len(set(started))
+
+
 @pytest.mark.parametrize("threads", [1, 2, 4])
 def test_checks_on_threads_report_the_first_bad_image(rng, threads):
     """Maps and given ground truths are checked on threads; the error is still the first

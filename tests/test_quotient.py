@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from numba import njit
 
@@ -91,18 +91,43 @@ def test_quotients_below_the_safe_range_stay_below_it(d):
     assert np.abs(_quotients(x, d) - want).max() < SAFE
 
 
+def _scaled(x: float, d: float) -> float:
+    """The numerator as the quotient's remainder sees it: ``x`` times the divisor's
+    power-of-two scaling."""
+    return x * divisor.py_func(d)[0]
+
+
 @given(st.floats(allow_nan=False, allow_infinity=False),
        st.floats(allow_nan=False, allow_infinity=False).filter(lambda v: v != 0.0))
+@example(2.2250738585e-313, 1.3993899438837717e-211)  # one ulp off: found by hypothesis
 def test_any_finite_pair(x, d):
     with np.errstate(over="ignore", under="ignore"):
         want = np.float64(x) / np.float64(d)
     got = _quotients(np.array([x]), d)[0]
     if not math.isfinite(want):
         return  # an overflowing quotient: never formed by the metrics
-    if abs(want) >= SAFE or want == 0.0:
+    if want == 0.0 or (abs(want) >= SAFE and abs(_scaled(x, d)) >= SAFE):
         assert _same_bits(np.array([got]), np.array([want]))[0]
+    elif abs(want) >= SAFE:  # the remainder of a tiny numerator underflows
+        assert abs(got - want) <= math.ulp(want)
     else:
         assert abs(got - want) < SAFE
+
+
+def test_tiny_numerators_over_tiny_divisors_are_within_one_ulp():
+    """A subnormal pixel over a divisor below 2**-53 gives a quotient far above 2**-969
+    whose remainder underflows: hypothesis found 2.2250738585e-313 / 1.3993899438837717e-211
+    one ulp off.  Such quotients are within one ulp; with a numerator of at least 2**-969
+    they are the same bits."""
+    rng = np.random.default_rng(1)
+    x = rng.random(5000) * 2.0 ** rng.integers(-1074, -960, 5000).astype(float)
+    for d in 2.0 ** rng.uniform(-1000, -53, 100):
+        want = x / d
+        got = _quotients(x, d)
+        big = np.abs(want) >= SAFE
+        assert np.all(np.abs(got - want)[big] <= np.spacing(np.abs(want[big])))
+        exact = big & (np.abs(x) >= SAFE)
+        assert np.all(_same_bits(got[exact], want[exact]))
 
 
 @pytest.mark.parametrize("d", [np.inf, -np.inf, np.nan])

@@ -15,11 +15,13 @@ multiply-add and ``RN(q + r y)`` is the correctly rounded ``x/d``.  The first gu
 ``RN(x y)`` can be more than one ulp off, so one correction first brings it within one
 ulp, and a second gives the rounded quotient.  A divisor beyond ``2**±1000`` is first
 scaled by a power of two, and the numerator with it (exact unless the quotient is tiny),
-so that the reciprocal is normal.  The theorem needs the remainder not to underflow:
-quotients of magnitude below ``2**-969`` (far below anything a metric adds up) may differ
-from ``x / d``, by less than ``2**-969``; every other quotient is the same bits, except
-that a zero quotient is always +0 (division gives -0 for -0 / d, which no metric here
-forms).  ``tests/test_quotient.py`` checks this bit for bit against division.
+so that the reciprocal is normal.  The theorem needs the remainder (about ``2**-53 x``)
+not to underflow: quotients of magnitude below ``2**-969`` (far below anything a metric
+adds up) may differ from ``x / d``, by less than ``2**-969``; so may quotients of
+numerators below ``2**-969`` (after the scaling; a subnormal pixel over a divisor below
+``2**-53``), by one ulp in every case tried.  Every other quotient is the same bits,
+except that a zero quotient is always +0 (division gives -0 for -0 / d, which no metric
+here forms).  ``tests/test_quotient.py`` checks this bit for bit against division.
 
 The multiply-adds are calls to LLVM's ``llvm.fma`` intrinsic (one instruction on x86-64
 CPUs since 2013; where the host has none, :func:`quotient` divides).  numba adds a
@@ -96,8 +98,8 @@ def divisor(d):
 
 @kernel(inline="always")
 def quotient(x, div):
-    """``x / d`` for ``div = divisor(d)``: the same bits for every quotient of magnitude
-    at least ``2**-969`` (see the module's note).
+    """``x / d`` for ``div = divisor(d)``: the same bits wherever the quotient and the
+    (scaled) numerator are at least ``2**-969`` in magnitude (see the module's note).
 
     >>> quotient(1.0, divisor(3.0)) == 1.0 / 3.0
     True

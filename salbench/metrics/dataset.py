@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
@@ -378,19 +378,54 @@ def score_checked(checked: Checked, *, seed: int = 0, baseline: np.ndarray | Non
 
 
 def _each(fn: Callable[[int], T], n: int, threads: int | None) -> list[T]:
-    """``[fn(0), ..., fn(n - 1)]`` on ``threads`` threads (default: numba's); the first
-    image's error in index order is raised, and images not yet started are dropped."""
+    """``[fn(0), ..., fn(n - 1)]`` on ``threads`` threads (default: numba's), this one
+    among them; the first image's error in index order is raised, and images not yet
+    started after it are dropped.
+
+    Each thread takes the next index as it finishes one (so a stalled thread delays only
+    its own image).  An executor's future per image cost more than the work of some
+    images: the main thread spent 67 ms of a 0.27 s call submitting them, against the
+    workers for the GIL (the exact sauc of 500 maps: 0.182 -> 0.160 s without them;
+    ``replication``'s default metrics 0.497 -> 0.445 s; Zen 5 VM, best of 6)."""
     nt = threads or _threads()
     if nt <= 1 or n <= 1:
         return [fn(i) for i in range(n)]
-    with ThreadPoolExecutor(nt) as ex:
-        futures = [ex.submit(fn, i) for i in range(n)]
-        try:
-            return [f.result() for f in futures]
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+    out: list = [None] * n
+    errors: dict[int, BaseException] = {}
+    take = threading.Lock()
+    state = {"next": 0, "stop": n}  # indices from "stop" on are not started
+
+    def run() -> None:
+        while True:
+            with take:
+                i = state["next"]
+                if i >= state["stop"]:
+                    return
+                state["next"] = i + 1
+            try:
+                out[i] = fn(i)
+            except BaseException as exc:
+                with take:
+                    errors[i] = exc
+                    state["stop"] = min(state["stop"], i)
+
+    workers = [threading.Thread(target=run, daemon=True) for _ in range(min(nt, n) - 1)]
+    for w in workers:
+        w.start()
+    try:
+        run()
+        for w in workers:
+            w.join()
+    except BaseException:  # Ctrl-C here: the others finish their image and start no other
+        with take:
+            state["stop"] = -1
+        for w in workers:
+            w.join()
+        raise
+    if errors:
+        stops = [e for e in errors.values() if not isinstance(e, Exception)]  # Ctrl-C
+        raise stops[0] if stops else errors[min(errors)]
+    return out
 
 
 def _threads() -> int:
