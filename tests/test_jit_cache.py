@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from salbench.metrics import _jit_cache
 
 
@@ -68,15 +66,14 @@ def test_dependencies_are_transitive():
     assert set(deps) == {m for m, t in src.items() if "@kernel" in t or "@intrinsic" in t}
 
 
-def test_an_edit_to_an_intrinsic_drops_its_callers():
+def test_an_edit_to_an_intrinsic_drops_its_callers(monkeypatch):
     """``_twosum`` defines no kernel, only an intrinsic that ``_maps.kld`` inlines: an edit
     to it must drop ``_maps``'s compiled code too (it was not hashed before)."""
     sources = _jit_cache._kernel_modules()
     before = _jit_cache.module_digests()
     edited = dict(sources, _twosum=sources["_twosum"] + "\n# an edit\n")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_jit_cache, "_kernel_modules", lambda: edited)
-        after = _jit_cache.module_digests()
+    monkeypatch.setattr(_jit_cache, "_kernel_modules", lambda: edited)
+    after = _jit_cache.module_digests()
     changed = {m for m in before if before[m] != after[m]}
     assert changed == {"_twosum", "_maps", "_auc"}  # _auc imports from _maps
 

@@ -1,5 +1,6 @@
 """The vectorised logarithm behind KLD: within 1 ulp of the true logarithm everywhere,
-libm's answer for the values it hands over, and KLD's sum as accurate as before."""
+libm's answer for the values it hands over, and KLD's sum within 1 ulp of an exactly
+rounded one."""
 
 import math
 from decimal import Decimal, localcontext
