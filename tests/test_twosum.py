@@ -3,6 +3,7 @@
 makes of the error when the additions take the kernel's flags (seen with ``_OWN_FLAGS``
 emptied: all three tests fail)."""
 
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -56,9 +57,7 @@ def test_sum_plus_error_is_exact(a, b):
 
 def test_a_compensated_total_is_the_exactly_rounded_sum():
     """Many values of mixed size and sign: the running total with the errors kept apart
-    equals ``math.fsum``, where the plain total is far off."""
-    import math
-
+    equals ``math.fsum``, where the plain total does not."""
     rng = np.random.default_rng(3)
     x = rng.standard_normal(20_000) * 10.0 ** rng.integers(-8, 8, 20_000)
     assert _compensated(x) == math.fsum(x.tolist())
