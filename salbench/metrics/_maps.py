@@ -421,8 +421,9 @@ def kld(p, g, density, eps, p_min, g_min):
     map's sum through ``_quotient``: the same values in multiply-adds), a block of ``g'``
     and of the logarithm's argument at a time, then their logarithms (``_log.log_into``:
     within 1 ulp, vectorised), then the block's terms; every loop vectorises.  The blocks'
-    sums are added up with their rounding errors kept apart (``_twosum``): a plain running
-    total over a 480x640 map's 2,400 blocks was 12 ulps from the exactly rounded sum.
+    sums are added up with their rounding errors kept apart (``_twosum``): plain running
+    totals over a 480x640 map's 2,400 blocks were up to 1.2e-14 relative from the exactly
+    rounded sum (40 random pairs); now within 1 ulp.
     """
     a = p.ravel()
     b = g.ravel()
